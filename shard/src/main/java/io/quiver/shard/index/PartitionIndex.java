@@ -1,0 +1,579 @@
+package io.quiver.shard.index;
+
+import io.quiver.shard.index.payload.Filter;
+import io.quiver.shard.index.payload.Payload;
+import io.quiver.shard.index.vector.OnHeapVectorChunks;
+import io.quiver.shard.index.vector.VectorOps;
+import it.unimi.dsi.fastutil.HashCommon;
+import it.unimi.dsi.fastutil.longs.Long2IntOpenHashMap;
+
+import java.io.DataInput;
+import java.io.DataOutput;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.BitSet;
+import java.util.List;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+
+/**
+ * The points of one collection partition and the structures that search them.
+ *
+ * <h2>Layout</h2>
+ * Rows are append-only: vectors live contiguously in {@link OnHeapVectorChunks}, and row-indexed arrays
+ * hold the id ({@code rowIds}), the inverse norm ({@code invNorms}, computed at write time so that a cosine
+ * score costs one dot product) and the payload. {@code rowById} maps a live id to its row. The vector is
+ * stored exactly as written, so {@link #get} returns it unchanged. Replacing a point appends a new row and
+ * tombstones the old one ({@code deadRows}); deleting tombstones. Compaction rewrites the live rows into
+ * fresh storage when tombstones pass {@value #COMPACT_DEAD_FRACTION} of all rows and there are at least
+ * {@value #COMPACT_MIN_DEAD_ROWS} of them (so tiny partitions do not churn).
+ *
+ * <h2>Search</h2>
+ * Exact search scans live rows once, evaluates the filter during the scan (never over-fetch-and-drop), and
+ * keeps a bounded top-k heap. Results are best-first, ties broken by id ascending (unsigned). The batch
+ * form scores each row against every query while the row is in cache.
+ *
+ * <h2>Thread-safety</h2>
+ * One writer at a time (the caller serialises writes per partition) and any number of concurrent readers.
+ * A {@link ReentrantReadWriteLock} enforces it: every write method takes the write lock (so it is also safe,
+ * if slower, to call writes concurrently), reads share the read lock. A write waits for in-flight scans.
+ *
+ * <h2>Checkpoint layout ({@link #writeTo}, big-endian, version {@value #CURRENT_VERSION})</h2>
+ * <pre>
+ * int   magic 0x51504958 ("QPIX")
+ * int   version
+ * int   dimension
+ * byte  metric code (0 dot, 1 l2, 2 cosine)
+ * int   rowCount
+ * rowCount times:
+ *   long  id
+ *   byte  flags (bit 0: live)
+ *   float[dimension] vector
+ *   if live: int payloadLength, byte[payloadLength] payload UTF-8 JSON
+ * byte  graph section present (0 = no)
+ * </pre>
+ * Dead rows are written too (vector only) so that row numbers survive a round trip.
+ */
+public final class PartitionIndex {
+
+    public static final int MAGIC = 0x51504958;
+    public static final int CURRENT_VERSION = 1;
+
+    /** Compact when dead rows exceed this fraction of all rows ... */
+    public static final double COMPACT_DEAD_FRACTION = 0.25;
+    /** ... and number at least this many. */
+    public static final int COMPACT_MIN_DEAD_ROWS = 256;
+
+    private static final int INITIAL_ROWS = 16;
+
+    private final int dimension;
+    private final Metric indexMetric;
+    private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
+
+    // Guarded by lock.
+    private OnHeapVectorChunks vectors;
+    private long[] rowIds = new long[INITIAL_ROWS];
+    private float[] invNorms = new float[INITIAL_ROWS];
+    private Payload[] payloads = new Payload[INITIAL_ROWS];
+    private BitSet deadRows = new BitSet();
+    private int deadCount;
+    private final Long2IntOpenHashMap rowById = new Long2IntOpenHashMap();
+    private long payloadBytes;
+
+    public PartitionIndex(int dimension, Metric indexMetric) {
+        if (dimension <= 0) {
+            throw new IllegalArgumentException("dimension must be positive: " + dimension);
+        }
+        this.dimension = dimension;
+        this.indexMetric = indexMetric == null ? Metric.DOT : indexMetric;
+        this.vectors = new OnHeapVectorChunks(dimension);
+        rowById.defaultReturnValue(-1);
+    }
+
+    public int dimension() {
+        return dimension;
+    }
+
+    public Metric indexMetric() {
+        return indexMetric;
+    }
+
+    // ---------------------------------------------------------------- writes
+
+    /**
+     * Inserts or replaces a point. Returns true if the id was new, false if an existing point was replaced.
+     * The point is searchable when this returns.
+     */
+    public boolean upsert(long id, float[] vector, Payload payload) {
+        checkDimension(vector);
+        Payload p = payload == null ? Payload.EMPTY : payload;
+        lock.writeLock().lock();
+        try {
+            int old = rowById.get(id);
+            if (old >= 0) {
+                killRow(old);
+            }
+            int row = vectors.append(vector);
+            ensureRowCapacity(row + 1);
+            rowIds[row] = id;
+            invNorms[row] = VectorOps.inverseNorm(vector, 0, dimension);
+            payloads[row] = p;
+            payloadBytes += p.ramBytesUsed();
+            rowById.put(id, row);
+            maybeCompact();
+            return old < 0;
+        } finally {
+            lock.writeLock().unlock();
+        }
+    }
+
+    /** Deletes a point; returns whether it existed. */
+    public boolean delete(long id) {
+        lock.writeLock().lock();
+        try {
+            int row = rowById.remove(id);
+            if (row < 0) {
+                return false;
+            }
+            killRow(row);
+            maybeCompact();
+            return true;
+        } finally {
+            lock.writeLock().unlock();
+        }
+    }
+
+    /** Replaces the payload of an existing point (the vector is untouched); returns whether it existed. */
+    public boolean updatePayload(long id, Payload payload) {
+        Payload p = payload == null ? Payload.EMPTY : payload;
+        lock.writeLock().lock();
+        try {
+            int row = rowById.get(id);
+            if (row < 0) {
+                return false;
+            }
+            payloadBytes += p.ramBytesUsed() - payloads[row].ramBytesUsed();
+            payloads[row] = p;
+            return true;
+        } finally {
+            lock.writeLock().unlock();
+        }
+    }
+
+    private void killRow(int row) {
+        deadRows.set(row);
+        deadCount++;
+        payloadBytes -= payloads[row].ramBytesUsed();
+        payloads[row] = null;
+    }
+
+    private void ensureRowCapacity(int rows) {
+        if (rows > rowIds.length) {
+            int capacity = (int) Math.min(Integer.MAX_VALUE - 16, Math.max(rows, rowIds.length + (rowIds.length >> 1)));
+            rowIds = Arrays.copyOf(rowIds, capacity);
+            invNorms = Arrays.copyOf(invNorms, capacity);
+            payloads = Arrays.copyOf(payloads, capacity);
+        }
+    }
+
+    private void maybeCompact() {
+        int rows = vectors.size();
+        if (deadCount >= COMPACT_MIN_DEAD_ROWS && deadCount > rows * COMPACT_DEAD_FRACTION) {
+            compact();
+        }
+    }
+
+    /** Rewrites live rows into fresh storage, in row order. Caller holds the write lock. */
+    private void compact() {
+        int rows = vectors.size();
+        int live = rows - deadCount;
+        OnHeapVectorChunks newVectors = new OnHeapVectorChunks(dimension);
+        long[] newIds = new long[Math.max(INITIAL_ROWS, live)];
+        float[] newInv = new float[newIds.length];
+        Payload[] newPayloads = new Payload[newIds.length];
+        for (int row = deadRows.nextClearBit(0); row < rows; row = deadRows.nextClearBit(row + 1)) {
+            int newRow = newVectors.append(vectors.chunkOf(row), vectors.offsetInChunk(row));
+            newIds[newRow] = rowIds[row];
+            newInv[newRow] = invNorms[row];
+            newPayloads[newRow] = payloads[row];
+            rowById.put(rowIds[row], newRow);
+        }
+        vectors = newVectors;
+        rowIds = newIds;
+        invNorms = newInv;
+        payloads = newPayloads;
+        deadRows = new BitSet();
+        deadCount = 0;
+        rowById.trim();
+    }
+
+    // ---------------------------------------------------------------- point reads
+
+    /** The stored point (vector copied), or null. */
+    public StoredPoint get(long id) {
+        lock.readLock().lock();
+        try {
+            int row = rowById.get(id);
+            return row < 0 ? null : new StoredPoint(id, vectors.copyOf(row), payloads[row]);
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    public boolean contains(long id) {
+        lock.readLock().lock();
+        try {
+            return rowById.containsKey(id);
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    /** Number of live points. */
+    public int size() {
+        lock.readLock().lock();
+        try {
+            return rowById.size();
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    /** Number of live points matching the filter (all live points when it is null or empty). */
+    public long count(Filter filter) {
+        lock.readLock().lock();
+        try {
+            if (filter == null || filter.isEmpty()) {
+                return rowById.size();
+            }
+            long n = 0;
+            int rows = vectors.size();
+            for (int row = deadRows.nextClearBit(0); row < rows; row = deadRows.nextClearBit(row + 1)) {
+                if (filter.matches(payloads[row])) {
+                    n++;
+                }
+            }
+            return n;
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    /**
+     * Up to {@code limit} live ids in ascending unsigned order, strictly after {@code afterId} when
+     * {@code hasAfter}. Costs one pass over the ids and a heap of {@code limit}.
+     */
+    public long[] idsAfter(long afterId, boolean hasAfter, int limit) {
+        if (limit < 0) {
+            throw new IllegalArgumentException("limit must be >= 0: " + limit);
+        }
+        // Ids are compared as signed longs after flipping the sign bit, which orders them as unsigned.
+        long floor = afterId ^ Long.MIN_VALUE;
+        long[] heap = new long[Math.min(limit, 1 << 16)]; // max-heap of the smallest flipped ids
+        int size = 0;
+        lock.readLock().lock();
+        try {
+            if (limit == 0) {
+                return new long[0];
+            }
+            if (limit > heap.length) {
+                heap = new long[Math.min(limit, rowById.size())];
+            }
+            int rows = vectors.size();
+            for (int row = deadRows.nextClearBit(0); row < rows; row = deadRows.nextClearBit(row + 1)) {
+                long flipped = rowIds[row] ^ Long.MIN_VALUE;
+                if (hasAfter && flipped <= floor) {
+                    continue;
+                }
+                if (size < limit) {
+                    if (size == heap.length) {
+                        heap = Arrays.copyOf(heap, Math.min(limit, heap.length * 2 + 1));
+                    }
+                    int i = size++;
+                    while (i > 0) {
+                        int parent = (i - 1) >>> 1;
+                        if (heap[parent] >= flipped) {
+                            break;
+                        }
+                        heap[i] = heap[parent];
+                        i = parent;
+                    }
+                    heap[i] = flipped;
+                } else if (flipped < heap[0]) {
+                    int i = 0;
+                    while (true) {
+                        int child = 2 * i + 1;
+                        if (child >= size) {
+                            break;
+                        }
+                        if (child + 1 < size && heap[child + 1] > heap[child]) {
+                            child++;
+                        }
+                        if (heap[child] <= flipped) {
+                            break;
+                        }
+                        heap[i] = heap[child];
+                        i = child;
+                    }
+                    heap[i] = flipped;
+                }
+            }
+        } finally {
+            lock.readLock().unlock();
+        }
+        long[] out = Arrays.copyOf(heap, size);
+        Arrays.sort(out);
+        for (int i = 0; i < out.length; i++) {
+            out[i] ^= Long.MIN_VALUE;
+        }
+        return out;
+    }
+
+    // ---------------------------------------------------------------- search
+
+    /**
+     * The k best live points for {@code query} under {@code metric}, best first, optionally filtered.
+     *
+     * @param mode          EXACT, ANN or AUTO; the result says which ran
+     * @param targetRecall  for ANN: the recall to aim for in (0, 1]; values <= 0 mean the default 0.95
+     */
+    public SearchResult search(float[] query, int k, Metric metric, SearchMode mode, float targetRecall,
+                               Filter filter, boolean includePayload) {
+        return searchBatch(new float[][] {query}, k, metric, mode, targetRecall, filter, includePayload).get(0);
+    }
+
+    /**
+     * Searches many queries with the same parameters. Exact searches share one pass over the data: each
+     * row is loaded once and scored against every query.
+     */
+    public List<SearchResult> searchBatch(float[][] queries, int k, Metric metric, SearchMode mode,
+                                          float targetRecall, Filter filter, boolean includePayload) {
+        if (k < 0) {
+            throw new IllegalArgumentException("k must be >= 0: " + k);
+        }
+        for (float[] q : queries) {
+            checkDimension(q);
+        }
+        Metric m = metric == null ? indexMetric : metric;
+        Filter f = (filter == null || filter.isEmpty()) ? null : filter;
+        lock.readLock().lock();
+        try {
+            return exactBatch(queries, k, m, f, includePayload);
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    /** Caller holds the read lock. */
+    private List<SearchResult> exactBatch(float[][] queries, int k, Metric metric, Filter filter,
+                                          boolean includePayload) {
+        int nq = queries.length;
+        TopK[] tops = new TopK[nq];
+        float[] queryInv = new float[nq];
+        for (int i = 0; i < nq; i++) {
+            tops[i] = new TopK(Math.min(k, Math.max(0, rowById.size())));
+            queryInv[i] = VectorOps.inverseNorm(queries[i], 0, dimension);
+        }
+        if (k > 0) {
+            int rows = vectors.size();
+            for (int row = deadRows.nextClearBit(0); row < rows; row = deadRows.nextClearBit(row + 1)) {
+                if (filter != null && !filter.matches(payloads[row])) {
+                    continue;
+                }
+                float[] chunk = vectors.chunkOf(row);
+                int offset = vectors.offsetInChunk(row);
+                long id = rowIds[row];
+                for (int i = 0; i < nq; i++) {
+                    tops[i].offer(key(metric, queries[i], queryInv[i], chunk, offset, row), id, row);
+                }
+            }
+        }
+        List<SearchResult> results = new ArrayList<>(nq);
+        for (int i = 0; i < nq; i++) {
+            results.add(toResult(tops[i], metric, SearchMode.EXACT, includePayload));
+        }
+        return results;
+    }
+
+    /** Internal ranking key: higher is better. L2 uses the negated squared distance. */
+    private float key(Metric metric, float[] query, float queryInv, float[] chunk, int offset, int row) {
+        return switch (metric) {
+            case DOT -> VectorOps.dot(query, 0, chunk, offset, dimension);
+            case COSINE -> VectorOps.dot(query, 0, chunk, offset, dimension) * queryInv * invNorms[row];
+            case L2 -> -VectorOps.squaredL2(query, 0, chunk, offset, dimension);
+        };
+    }
+
+    private static float scoreOfKey(Metric metric, float key) {
+        return metric == Metric.L2 ? (float) Math.sqrt(-key) : key;
+    }
+
+    /** Caller holds the read lock (payload lookup). */
+    private SearchResult toResult(TopK top, Metric metric, SearchMode ran, boolean includePayload) {
+        int n = top.size();
+        float[] keys = new float[n];
+        long[] ids = new long[n];
+        int[] rows = new int[n];
+        top.drainBestFirst(keys, ids, rows);
+        List<SearchHit> hits = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            hits.add(new SearchHit(ids[i], scoreOfKey(metric, keys[i]), includePayload ? payloads[rows[i]] : null));
+        }
+        return new SearchResult(ran, metric, hits);
+    }
+
+    // ---------------------------------------------------------------- accounting
+
+    /** Estimated heap bytes held: vectors, row arrays, id map, tombstones, payloads. */
+    public long ramBytesUsed() {
+        lock.readLock().lock();
+        try {
+            long bytes = 64;
+            bytes += vectors.ramBytesUsed();
+            bytes += 16 + 8L * rowIds.length;
+            bytes += 16 + 4L * invNorms.length;
+            bytes += 16 + 4L * payloads.length;
+            bytes += 16 + deadRows.size() / 8;
+            long mapCapacity = HashCommon.arraySize(Math.max(2, rowById.size()), 0.75f);
+            bytes += 64 + 12L * (mapCapacity + 1);
+            bytes += payloadBytes;
+            return bytes;
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    /** Rows held, live and dead (for tests and metrics). */
+    public int rowCount() {
+        lock.readLock().lock();
+        try {
+            return vectors.size();
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    // ---------------------------------------------------------------- checkpoint
+
+    /** Writes the partition in the layout described in the class comment. Takes the read lock. */
+    public void writeTo(DataOutput out) throws IOException {
+        lock.readLock().lock();
+        try {
+            out.writeInt(MAGIC);
+            out.writeInt(CURRENT_VERSION);
+            out.writeInt(dimension);
+            out.writeByte(metricCode(indexMetric));
+            int rows = vectors.size();
+            out.writeInt(rows);
+            ByteBuffer buffer = ByteBuffer.allocate(4 * dimension);
+            for (int row = 0; row < rows; row++) {
+                boolean live = !deadRows.get(row);
+                out.writeLong(rowIds[row]);
+                out.writeByte(live ? 1 : 0);
+                buffer.clear();
+                buffer.asFloatBuffer().put(vectors.chunkOf(row), vectors.offsetInChunk(row), dimension);
+                out.write(buffer.array(), 0, 4 * dimension);
+                if (live) {
+                    byte[] json = payloads[row].json();
+                    out.writeInt(json.length);
+                    out.write(json);
+                }
+            }
+            out.writeByte(0); // no graph section
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    /**
+     * Reads a partition written by {@link #writeTo}.
+     *
+     * @throws IOException on a bad magic number, an unknown version or inconsistent content
+     */
+    public static PartitionIndex readFrom(DataInput in) throws IOException {
+        int magic = in.readInt();
+        if (magic != MAGIC) {
+            throw new IOException(String.format("not a partition index: magic 0x%08x, expected 0x%08x", magic, MAGIC));
+        }
+        int version = in.readInt();
+        if (version != CURRENT_VERSION) {
+            throw new IOException("unsupported partition index version " + version + " (this build reads "
+                    + CURRENT_VERSION + ")");
+        }
+        int dimension = in.readInt();
+        if (dimension <= 0) {
+            throw new IOException("corrupt partition index: dimension " + dimension);
+        }
+        Metric metric = metricOfCode(in.readByte());
+        int rows = in.readInt();
+        if (rows < 0) {
+            throw new IOException("corrupt partition index: row count " + rows);
+        }
+        PartitionIndex index = new PartitionIndex(dimension, metric);
+        index.ensureRowCapacity(rows);
+        byte[] bytes = new byte[4 * dimension];
+        float[] vector = new float[dimension];
+        for (int r = 0; r < rows; r++) {
+            long id = in.readLong();
+            byte flags = in.readByte();
+            in.readFully(bytes);
+            ByteBuffer.wrap(bytes).asFloatBuffer().get(vector);
+            int row = index.vectors.append(vector);
+            index.rowIds[row] = id;
+            index.invNorms[row] = VectorOps.inverseNorm(vector, 0, dimension);
+            if ((flags & 1) != 0) {
+                int length = in.readInt();
+                if (length < 0) {
+                    throw new IOException("corrupt partition index: payload length " + length + " at row " + r);
+                }
+                byte[] json = new byte[length];
+                in.readFully(json);
+                Payload payload;
+                try {
+                    payload = Payload.fromJson(json);
+                } catch (IllegalArgumentException e) {
+                    throw new IOException("corrupt partition index: bad payload at row " + r, e);
+                }
+                index.payloads[row] = payload;
+                index.payloadBytes += payload.ramBytesUsed();
+                if (index.rowById.put(id, row) >= 0) {
+                    throw new IOException("corrupt partition index: id " + Long.toUnsignedString(id)
+                            + " is live twice");
+                }
+            } else {
+                index.deadRows.set(row);
+                index.deadCount++;
+            }
+        }
+        byte graphPresent = in.readByte();
+        if (graphPresent != 0) {
+            throw new IOException("corrupt partition index: unexpected graph section flag " + graphPresent);
+        }
+        return index;
+    }
+
+    private static int metricCode(Metric metric) {
+        return switch (metric) {
+            case DOT -> 0;
+            case L2 -> 1;
+            case COSINE -> 2;
+        };
+    }
+
+    private static Metric metricOfCode(byte code) throws IOException {
+        return switch (code) {
+            case 0 -> Metric.DOT;
+            case 1 -> Metric.L2;
+            case 2 -> Metric.COSINE;
+            default -> throw new IOException("corrupt partition index: metric code " + code);
+        };
+    }
+
+    private void checkDimension(float[] vector) {
+        if (vector == null || vector.length != dimension) {
+            throw new IllegalArgumentException("expected a vector of dimension " + dimension + ", got "
+                    + (vector == null ? "null" : vector.length));
+        }
+    }
+}
