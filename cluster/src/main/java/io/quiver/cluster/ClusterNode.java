@@ -60,6 +60,8 @@ public final class ClusterNode implements AutoCloseable {
     Config cfg = ConfigUtil.loadConfig();
     cfg.setClusterName(options.clusterName());
     cfg.setLiteMember(options.liteMember());
+    // Vert.x finds its node id in this member attribute when it is handed an existing instance.
+    cfg.getMemberAttributeConfig().setAttribute("__vertx.nodeId", java.util.UUID.randomUUID().toString());
     cfg.setProperty("hazelcast.phone.home.enabled", "false");
     cfg.setProperty("hazelcast.shutdownhook.enabled", "false");
     cfg.setProperty("hazelcast.logging.type", "slf4j");

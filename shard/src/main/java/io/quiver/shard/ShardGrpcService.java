@@ -1,0 +1,246 @@
+package io.quiver.shard;
+
+import com.google.protobuf.ByteString;
+import io.quiver.common.ErrorCode;
+import io.quiver.common.PackedFloats;
+import io.quiver.common.QuiverException;
+import io.quiver.proto.internal.CheckpointRequest;
+import io.quiver.proto.internal.CheckpointResponse;
+import io.quiver.proto.internal.CollectionSpec;
+import io.quiver.proto.internal.CountRequest;
+import io.quiver.proto.internal.CountResponse;
+import io.quiver.proto.internal.CreateCollectionRequest;
+import io.quiver.proto.internal.CreateCollectionResponse;
+import io.quiver.proto.internal.DeleteRequest;
+import io.quiver.proto.internal.DeleteResponse;
+import io.quiver.proto.internal.DropCollectionRequest;
+import io.quiver.proto.internal.DropCollectionResponse;
+import io.quiver.proto.internal.GetRequest;
+import io.quiver.proto.internal.GetResponse;
+import io.quiver.proto.internal.ListIdsRequest;
+import io.quiver.proto.internal.ListIdsResponse;
+import io.quiver.proto.internal.QueryHits;
+import io.quiver.proto.internal.SearchRequest;
+import io.quiver.proto.internal.SearchResponse;
+import io.quiver.proto.internal.ShardServiceService;
+import io.quiver.proto.internal.StatusRequest;
+import io.quiver.proto.internal.StatusResponse;
+import io.quiver.proto.internal.UpdatePayloadRequest;
+import io.quiver.proto.internal.UpdatePayloadResponse;
+import io.quiver.proto.internal.UpsertRequest;
+import io.quiver.proto.internal.UpsertResponse;
+import io.quiver.shard.engine.ShardEngine;
+import io.quiver.shard.index.Metric;
+import io.quiver.shard.index.SearchHit;
+import io.quiver.shard.index.SearchMode;
+import io.quiver.shard.index.SearchResult;
+import io.quiver.shard.index.StoredPoint;
+import io.quiver.shard.index.payload.Payload;
+import io.vertx.core.Future;
+import io.vertx.core.WorkerExecutor;
+import io.vertx.grpc.common.GrpcStatus;
+import io.vertx.grpc.server.StatusException;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code quiver.internal.v1.ShardService} over a {@link ShardEngine}: decodes messages, runs the
+ * engine call on the shard's worker pool (never the event loop), encodes the answer. Engine
+ * failures become a gRPC status whose message is {@code "<code> <message>"} (the one place the
+ * shard maps exceptions to gRPC). Thread-safe.
+ */
+final class ShardGrpcService extends ShardServiceService {
+  private static final Logger LOG = LoggerFactory.getLogger(ShardGrpcService.class);
+
+  private final ShardEngine engine;
+  private final WorkerExecutor worker;
+  private final ShardStatus status;
+
+  ShardGrpcService(ShardEngine engine, WorkerExecutor worker, ShardStatus status) {
+    this.engine = engine;
+    this.worker = worker;
+    this.status = status;
+  }
+
+  @Override
+  public Future<CreateCollectionResponse> createCollection(CreateCollectionRequest req) {
+    return run(() -> {
+      CollectionSpec s = req.getSpec();
+      io.quiver.shard.engine.CollectionSpec spec = new io.quiver.shard.engine.CollectionSpec(
+          s.getRef().getTenant(), s.getRef().getName(), s.getRef().getUid(), s.getDimension(),
+          metric(s.getMetric()), s.getStrictFinite(), s.getPartitions());
+      boolean created = engine.createCollection(spec, ProtoConversions.epochs(req.getOwnedList()));
+      return CreateCollectionResponse.newBuilder().setCreated(created).build();
+    });
+  }
+
+  @Override
+  public Future<DropCollectionResponse> dropCollection(DropCollectionRequest req) {
+    return run(() -> DropCollectionResponse.newBuilder()
+        .setDropped(engine.dropCollection(req.getCollection().getUid())).build());
+  }
+
+  @Override
+  public Future<UpsertResponse> upsert(UpsertRequest req) {
+    return run(() -> {
+      int n = req.getIdsCount();
+      long[] ids = new long[n];
+      Payload[] payloads = new Payload[n];
+      for (int i = 0; i < n; i++) {
+        ids[i] = req.getIds(i);
+        ByteString p = i < req.getPayloadsCount() ? req.getPayloads(i) : ByteString.EMPTY;
+        payloads[i] = p.isEmpty() ? null : payload(p);
+      }
+      if (n == 0 || req.getVectors().size() % (n * Float.BYTES) != 0) {
+        throw QuiverException.invalid("upsert carries " + n + " ids but " + req.getVectors().size() + " vector bytes");
+      }
+      float[][] vectors = PackedFloats.unpackRows(req.getVectors(), req.getVectors().size() / (n * Float.BYTES));
+      ShardEngine.WriteResult r = engine.upsert(req.getCollection().getUid(), ids, vectors, payloads,
+          ProtoConversions.epochs(req.getEpochsList()));
+      UpsertResponse.Builder out = UpsertResponse.newBuilder();
+      for (boolean c : r.flags()) {
+        out.addCreated(c);
+      }
+      return out.build();
+    });
+  }
+
+  @Override
+  public Future<GetResponse> get(GetRequest req) {
+    return run(() -> {
+      StoredPoint p = engine.get(req.getCollection().getUid(), req.getId());
+      if (p == null) {
+        return GetResponse.newBuilder().setFound(false).build();
+      }
+      GetResponse.Builder out = GetResponse.newBuilder().setFound(true).setVector(PackedFloats.pack(p.vector()));
+      if (p.payload() != null && !p.payload().isEmpty()) {
+        out.setPayload(ByteString.copyFrom(p.payload().json()));
+      }
+      return out.build();
+    });
+  }
+
+  @Override
+  public Future<DeleteResponse> delete(DeleteRequest req) {
+    return run(() -> {
+      long[] ids = req.getIdsList().stream().mapToLong(Long::longValue).toArray();
+      ShardEngine.WriteResult r = engine.delete(req.getCollection().getUid(), ids, ProtoConversions.epochs(req.getEpochsList()));
+      DeleteResponse.Builder out = DeleteResponse.newBuilder();
+      for (boolean d : r.flags()) {
+        out.addDeleted(d);
+      }
+      return out.build();
+    });
+  }
+
+  @Override
+  public Future<UpdatePayloadResponse> updatePayload(UpdatePayloadRequest req) {
+    return run(() -> {
+      long[] ids = req.getIdsList().stream().mapToLong(Long::longValue).toArray();
+      Payload set = req.getSet().isEmpty() ? null : payload(req.getSet());
+      ShardEngine.WriteResult r = engine.updatePayload(req.getCollection().getUid(), ids, set,
+          req.getDeleteKeysList(), ProtoConversions.epochs(req.getEpochsList()));
+      return UpdatePayloadResponse.newBuilder().setUpdated(r.count()).build();
+    });
+  }
+
+  @Override
+  public Future<ListIdsResponse> listIds(ListIdsRequest req) {
+    return run(() -> {
+      long uid = req.getCollection().getUid();
+      long[] ids = engine.idsAfter(uid, req.getAfterId(), req.hasAfterId(), req.getLimit());
+      ListIdsResponse.Builder out = ListIdsResponse.newBuilder().setTotal(engine.count(uid, null));
+      for (long id : ids) {
+        out.addIds(id);
+      }
+      return out.build();
+    });
+  }
+
+  @Override
+  public Future<CountResponse> count(CountRequest req) {
+    return run(() -> CountResponse.newBuilder()
+        .setCount(engine.count(req.getCollection().getUid(), ProtoConversions.filter(req.getFilter()))).build());
+  }
+
+  @Override
+  public Future<SearchResponse> search(SearchRequest req) {
+    return run(() -> {
+      if (req.getQueryCount() <= 0 || req.getQueries().size() % (req.getQueryCount() * Float.BYTES) != 0) {
+        throw QuiverException.invalid("search carries " + req.getQueryCount() + " queries but "
+            + req.getQueries().size() + " query bytes");
+      }
+      int dimension = req.getQueries().size() / (req.getQueryCount() * Float.BYTES);
+      float[][] queries = PackedFloats.unpackRows(req.getQueries(), dimension);
+      SearchMode mode;
+      try {
+        mode = SearchMode.parse(req.getMode().isEmpty() ? "auto" : req.getMode());
+      } catch (IllegalArgumentException e) {
+        throw QuiverException.invalid(e.getMessage());
+      }
+      List<SearchResult> results = engine.search(req.getCollection().getUid(), queries, (int) req.getLimit(),
+          req.getMetric().isEmpty() ? null : metric(req.getMetric()), mode, req.getTargetRecall(),
+          ProtoConversions.filter(req.getFilter()), req.getIncludePayload());
+      SearchResponse.Builder out = SearchResponse.newBuilder();
+      for (SearchResult r : results) {
+        QueryHits.Builder h = QueryHits.newBuilder().setMode(r.mode().wireName());
+        for (SearchHit hit : r.hits()) {
+          h.addIds(hit.id()).addValues(hit.score());
+          if (req.getIncludePayload()) {
+            h.addPayloads(hit.payload() == null || hit.payload().isEmpty()
+                ? ByteString.EMPTY : ByteString.copyFrom(hit.payload().json()));
+          }
+        }
+        out.addResults(h);
+      }
+      return out.build();
+    });
+  }
+
+  @Override
+  public Future<StatusResponse> status(StatusRequest req) {
+    return run(status::snapshot);
+  }
+
+  @Override
+  public Future<CheckpointResponse> checkpoint(CheckpointRequest req) {
+    return Future.failedFuture(new StatusException(GrpcStatus.UNIMPLEMENTED,
+        "internal checkpoints arrive with the storage engine"));
+  }
+
+  private static Metric metric(String name) {
+    try {
+      return Metric.parse(name);
+    } catch (IllegalArgumentException e) {
+      throw QuiverException.invalid(e.getMessage());
+    }
+  }
+
+  private static Payload payload(ByteString json) {
+    try {
+      return Payload.fromJson(json.toByteArray());
+    } catch (RuntimeException e) {
+      throw QuiverException.invalid("payload is not a JSON object: " + e.getMessage());
+    }
+  }
+
+  /** Runs {@code call} on the worker pool; maps failures to a gRPC status. */
+  private <T> Future<T> run(Callable<T> call) {
+    return worker.executeBlocking(call, false).recover(err -> Future.failedFuture(toStatus(err)));
+  }
+
+  static StatusException toStatus(Throwable err) {
+    QuiverException q;
+    if (err instanceof QuiverException e) {
+      q = e;
+    } else {
+      LOG.error("internal error in shard call", err);
+      q = new QuiverException(ErrorCode.INTERNAL, "internal error: " + err);
+    }
+    return new StatusException(GrpcStatus.valueOf(q.code().grpcStatus()), q.toWireMessage());
+  }
+}

@@ -1,0 +1,137 @@
+package io.quiver.shard;
+
+import io.quiver.cluster.ClusterView;
+import io.quiver.cluster.ShardInfo;
+import io.quiver.proto.internal.ShardServiceGrpcService;
+import io.quiver.shard.engine.ShardEngine;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.WorkerExecutor;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.grpc.server.GrpcServer;
+import java.security.MessageDigest;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One shard: serves {@code quiver.internal.v1.ShardService} on its gRPC port and {@code /live},
+ * {@code /ready} on its HTTP port, runs every engine call on its own worker pool, and registers
+ * itself (id, address, state) in the cluster once it serves. Several may run in one JVM
+ * (standalone), one per pod otherwise.
+ */
+public final class ShardVerticle extends VerticleBase {
+  private static final Logger LOG = LoggerFactory.getLogger(ShardVerticle.class);
+
+  private final ShardOptions options;
+  private final ClusterView view;
+  private final String memberId;
+  private ExecutorService searchPool;
+  private WorkerExecutor worker;
+  private ShardEngine engine;
+  private ShardStatus status;
+  private HttpServer grpcHttp;
+  private HttpServer http;
+  private ShardInfo registered;
+
+  public ShardVerticle(ShardOptions options, ClusterView view, String memberId) {
+    if (options.shardId() < 0) {
+      throw new IllegalArgumentException("a shard needs an id (QUIVER_SHARD_ID)");
+    }
+    this.options = options;
+    this.view = view;
+    this.memberId = memberId;
+  }
+
+  @Override
+  public Future<?> start() {
+    int id = options.shardId();
+    AtomicInteger n = new AtomicInteger();
+    searchPool = Executors.newFixedThreadPool(options.searchThreads(), r -> {
+      Thread t = new Thread(r, "quiver-shard-" + id + "-search-" + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    });
+    worker = vertx.createSharedWorkerExecutor("quiver-shard-" + id, options.workerThreads());
+    engine = new ShardEngine(id, searchPool);
+    status = new ShardStatus(options, engine);
+
+    GrpcServer grpc = GrpcServer.server(vertx);
+    grpc.addService(ShardServiceGrpcService.of(new ShardGrpcService(engine, worker, status)));
+    grpcHttp = vertx.createHttpServer(new HttpServerOptions().setHost(options.host()).setPort(options.grpcPort()));
+    http = vertx.createHttpServer(new HttpServerOptions().setHost(options.host()).setPort(options.httpPort()));
+
+    return grpcHttp.requestHandler(req -> {
+          if (authorized(req)) {
+            grpc.handle(req);
+          }
+        }).listen()
+        .compose(s -> http.requestHandler(healthRouter()).listen())
+        .compose(s -> {
+          status.state(ShardInfo.STATE_READY);
+          registered = new ShardInfo(id, options.advertisedHost(), grpcHttp.actualPort(), http.actualPort(), memberId,
+              status.state());
+          return view.registerShard(registered);
+        })
+        .onSuccess(v -> LOG.info("shard {} serving gRPC on {}:{} and HTTP on {}:{}", id, options.host(),
+            grpcHttp.actualPort(), options.host(), http.actualPort()));
+  }
+
+  /** Refuses calls without the cluster token (trailers-only UNAUTHENTICATED response). */
+  private boolean authorized(HttpServerRequest req) {
+    String expected = options.clusterToken();
+    if (expected.isEmpty()) {
+      return true;
+    }
+    String given = req.getHeader("x-quiver-cluster-token");
+    if (given != null && MessageDigest.isEqual(given.getBytes(StandardCharsets.UTF_8), expected.getBytes(StandardCharsets.UTF_8))) {
+      return true;
+    }
+    req.response().setStatusCode(200)
+        .putHeader("content-type", "application/grpc")
+        .putHeader("grpc-status", "16")
+        .putHeader("grpc-message", "unauthorized missing or wrong cluster token")
+        .end();
+    return false;
+  }
+
+  private Router healthRouter() {
+    Router r = Router.router(vertx);
+    r.get("/live").handler(ctx -> ctx.json(new JsonObject().put("status", "live").put("uptime_ms", status.uptimeMillis())));
+    r.get("/ready").handler(ctx -> {
+      boolean ready = !status.state().equals(ShardInfo.STATE_RECOVERING);
+      ctx.response().setStatusCode(ready ? 200 : 503);
+      ctx.json(new JsonObject().put("status", ready ? "ready" : "not_ready").put("uptime_ms", status.uptimeMillis())
+          .put("shard_id", options.shardId()).put("state", status.state()).put("checks", status.checks()));
+    });
+    return r;
+  }
+
+  public int grpcPort() {
+    return grpcHttp.actualPort();
+  }
+
+  public int httpPort() {
+    return http.actualPort();
+  }
+
+  ShardEngine engine() {
+    return engine;
+  }
+
+  @Override
+  public Future<?> stop() {
+    Future<Void> unregister = registered == null ? Future.succeededFuture() : view.unregisterShard(registered);
+    return unregister.recover(err -> Future.succeededFuture()).andThen(ar -> {
+      searchPool.shutdownNow();
+      worker.close();
+    });
+  }
+}
