@@ -71,7 +71,10 @@ class AnnSearchTest {
             data[i] = v;
             index.upsert(i, v, Payload.fromJson("{\"category\":" + (i % 10) + "}"));
         }
+        long start = System.nanoTime();
         executor.runAll();
+        System.out.printf("graph build, one indexer thread, %d x %d: %d ms%n", N, DIM,
+                (System.nanoTime() - start) / 1_000_000);
         assertThat(index.indexedCount()).isEqualTo(N);
     }
 
@@ -117,7 +120,40 @@ class AnnSearchTest {
     void annRecallAt10IsAtLeast95PercentWithDefaultSettings() {
         double recall = recallAt10(index, null, 200, 1);
         System.out.printf("ANN recall@10 (10k x 64 clustered, cosine, default target): %.4f%n", recall);
+        System.out.printf("ANN recall@10 at target 0.8 (candidates %d): %.4f%n",
+                PartitionIndex.candidatesFor(10, 0.8f), recallAt10WithTarget(0.8f));
+        Random random = new Random(9);
+        float[][] queries = new float[200][];
+        for (int i = 0; i < queries.length; i++) {
+            queries[i] = query(random);
+        }
+        for (SearchMode mode : new SearchMode[] {SearchMode.EXACT, SearchMode.ANN}) {
+            long start = System.nanoTime();
+            for (float[] q : queries) {
+                index.search(q, 10, Metric.COSINE, mode, 0.95f, null, false);
+            }
+            System.out.printf("%s mean latency over %d queries (after the recall pass warmed up): %.1f us%n",
+                    mode, queries.length, (System.nanoTime() - start) / 1e3 / queries.length);
+        }
+        long start = System.nanoTime();
+        index.searchBatch(queries, 10, Metric.COSINE, SearchMode.EXACT, 0.95f, null, false);
+        System.out.printf("EXACT batch of %d: %.1f us per query%n", queries.length,
+                (System.nanoTime() - start) / 1e3 / queries.length);
         assertThat(recall).isGreaterThanOrEqualTo(0.95);
+    }
+
+    private static double recallAt10WithTarget(float target) {
+        Random random = new Random(11);
+        int found = 0;
+        for (int i = 0; i < 100; i++) {
+            float[] q = query(random);
+            Set<Long> truth = new HashSet<>();
+            index.search(q, 10, Metric.COSINE, SearchMode.EXACT, 0f, null, false).hits().forEach(h -> truth.add(h.id()));
+            for (SearchHit hit : index.search(q, 10, Metric.COSINE, SearchMode.ANN, target, null, false).hits()) {
+                found += truth.contains(hit.id()) ? 1 : 0;
+            }
+        }
+        return found / 1000.0;
     }
 
     @Test
