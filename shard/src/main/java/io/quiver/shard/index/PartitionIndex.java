@@ -1,5 +1,10 @@
 package io.quiver.shard.index;
 
+import io.github.jbellis.jvector.graph.SearchResult.NodeScore;
+import io.github.jbellis.jvector.graph.similarity.ScoreFunction;
+import io.github.jbellis.jvector.util.Bits;
+import io.github.jbellis.jvector.vector.VectorSimilarityFunction;
+import io.quiver.shard.index.graph.OnHeapAnnGraph;
 import io.quiver.shard.index.payload.Filter;
 import io.quiver.shard.index.payload.Payload;
 import io.quiver.shard.index.vector.OnHeapVectorChunks;
@@ -15,6 +20,11 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.BitSet;
 import java.util.List;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
@@ -34,6 +44,26 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * keeps a bounded top-k heap. Results are best-first, ties broken by id ascending (unsigned). The batch
  * form scores each row against every query while the row is in cache.
  *
+ * <h2>Approximate search</h2>
+ * When built with an indexer {@link Executor}, the partition keeps a jvector graph ({@link OnHeapAnnGraph})
+ * for its index metric, built incrementally in the background: {@code upsert} only schedules the indexer and
+ * never waits for graph insertion. A search in ANN mode walks the graph over rows below
+ * {@code indexedCount} and scans the not-yet-indexed tail exactly, merging both, so a point is searchable as
+ * soon as {@code upsert} returns. Filters and tombstones are applied inside the graph search through
+ * jvector's accept-ordinals {@link Bits} (never by over-fetching). Deletes mark the graph node deleted at
+ * once; the indexer rewires the graph around deleted nodes ({@code removeDeletedNodes}) when it has no rows
+ * to insert and at least {@value #GRAPH_CLEANUP_MIN_DELETED} and 10% of the graph's nodes are deleted.
+ * Compaction renumbers rows, so it drops the graph and the indexer rebuilds it (exact tail scans keep
+ * results correct meanwhile). A search with a metric other than the index metric always runs exact.
+ *
+ * <p>Mode rules: EXACT always scans. ANN uses the graph when there is one for the metric, else scans.
+ * AUTO scans when the partition has fewer than {@value #AUTO_EXACT_MAX_LIVE_ROWS} live rows, when more than
+ * half the live rows are still in the unindexed tail, or when the filter is selective: its estimated
+ * matches (from a sample of up to {@value #SELECTIVITY_SAMPLE_ROWS} rows) are fewer than
+ * {@value #AUTO_EXACT_MAX_FILTER_MATCHES} or under {@value #AUTO_EXACT_MAX_FILTER_FRACTION} of the live rows;
+ * otherwise ANN. The graph search keeps {@link #candidatesFor(int, float) candidates} results, chosen from the
+ * target recall (default {@value #DEFAULT_TARGET_RECALL}).
+ *
  * <h2>Thread-safety</h2>
  * One writer at a time (the caller serialises writes per partition) and any number of concurrent readers.
  * A {@link ReentrantReadWriteLock} enforces it: every write method takes the write lock (so it is also safe,
@@ -51,7 +81,8 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  *   byte  flags (bit 0: live)
  *   float[dimension] vector
  *   if live: int payloadLength, byte[payloadLength] payload UTF-8 JSON
- * byte  graph section present (0 = no)
+ * byte  graph section present (0 = no, 1 = yes)
+ * if present: the {@link OnHeapAnnGraph#writeTo graph section}
  * </pre>
  * Dead rows are written too (vector only) so that row numbers survive a round trip.
  */
@@ -65,7 +96,24 @@ public final class PartitionIndex {
     /** ... and number at least this many. */
     public static final int COMPACT_MIN_DEAD_ROWS = 256;
 
+    /** AUTO runs exact below this many live rows. */
+    public static final int AUTO_EXACT_MAX_LIVE_ROWS = 2_000;
+    /** AUTO runs exact when a filter is estimated to match fewer rows than this ... */
+    public static final int AUTO_EXACT_MAX_FILTER_MATCHES = 1_000;
+    /** ... or less than this fraction of the live rows. */
+    public static final double AUTO_EXACT_MAX_FILTER_FRACTION = 0.05;
+    /** Rows sampled (evenly spaced) to estimate a filter's selectivity. */
+    public static final int SELECTIVITY_SAMPLE_ROWS = 512;
+    public static final float DEFAULT_TARGET_RECALL = 0.95f;
+    /** Upper bound on graph search candidates. */
+    public static final int MAX_CANDIDATES = 4_096;
+    /** Graph cleanup waits for at least this many deleted nodes (and 10% of the graph). */
+    public static final int GRAPH_CLEANUP_MIN_DELETED = 64;
+    /** Rows the indexer inserts between checks (compaction and checkpoints wait for at most one batch). */
+    static final int INDEX_BATCH_ROWS = 128;
+
     private static final int INITIAL_ROWS = 16;
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(PartitionIndex.class);
 
     private final int dimension;
     private final Metric indexMetric;
@@ -81,7 +129,24 @@ public final class PartitionIndex {
     private final Long2IntOpenHashMap rowById = new Long2IntOpenHashMap();
     private long payloadBytes;
 
+    /** Null when ANN is disabled. Replaced (under the write lock) on compaction. */
+    private volatile OnHeapAnnGraph graph;
+    private final Executor indexer;
+    private final AtomicBoolean indexerScheduled = new AtomicBoolean();
+
+    /** A partition whose graph is built on a shared single-thread daemon indexer. */
     public PartitionIndex(int dimension, Metric indexMetric) {
+        this(dimension, indexMetric, DefaultIndexer.EXECUTOR);
+    }
+
+    /**
+     * @param indexer runs background graph insertion and cleanup; null disables ANN (every search is exact)
+     */
+    public PartitionIndex(int dimension, Metric indexMetric, Executor indexer) {
+        this(dimension, indexMetric, indexer, true);
+    }
+
+    private PartitionIndex(int dimension, Metric indexMetric, Executor indexer, boolean createGraph) {
         if (dimension <= 0) {
             throw new IllegalArgumentException("dimension must be positive: " + dimension);
         }
@@ -89,6 +154,26 @@ public final class PartitionIndex {
         this.indexMetric = indexMetric == null ? Metric.DOT : indexMetric;
         this.vectors = new OnHeapVectorChunks(dimension);
         rowById.defaultReturnValue(-1);
+        this.indexer = indexer;
+        if (indexer != null && createGraph) {
+            this.graph = new OnHeapAnnGraph(vectors, similarityOf(this.indexMetric));
+        }
+    }
+
+    private static final class DefaultIndexer {
+        static final ExecutorService EXECUTOR = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "quiver-graph-indexer");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    private static VectorSimilarityFunction similarityOf(Metric metric) {
+        return switch (metric) {
+            case DOT -> VectorSimilarityFunction.DOT_PRODUCT;
+            case L2 -> VectorSimilarityFunction.EUCLIDEAN;
+            case COSINE -> VectorSimilarityFunction.COSINE;
+        };
     }
 
     public int dimension() {
@@ -125,6 +210,7 @@ public final class PartitionIndex {
             return old < 0;
         } finally {
             lock.writeLock().unlock();
+            scheduleIndexer();
         }
     }
 
@@ -141,6 +227,7 @@ public final class PartitionIndex {
             return true;
         } finally {
             lock.writeLock().unlock();
+            scheduleIndexer();
         }
     }
 
@@ -166,6 +253,10 @@ public final class PartitionIndex {
         deadCount++;
         payloadBytes -= payloads[row].ramBytesUsed();
         payloads[row] = null;
+        OnHeapAnnGraph g = graph;
+        if (g != null) {
+            g.markDeleted(row);
+        }
     }
 
     private void ensureRowCapacity(int rows) {
@@ -206,6 +297,76 @@ public final class PartitionIndex {
         deadRows = new BitSet();
         deadCount = 0;
         rowById.trim();
+        if (graph != null) {
+            // Row numbers changed: the old graph's ordinals are meaningless. Rebuild in the background;
+            // until then the unindexed tail (everything) is scanned exactly.
+            graph = new OnHeapAnnGraph(newVectors, similarityOf(indexMetric));
+        }
+    }
+
+    // ---------------------------------------------------------------- background indexing
+
+    private void scheduleIndexer() {
+        OnHeapAnnGraph g = graph;
+        if (g == null || !needsIndexerWork(g) || !indexerScheduled.compareAndSet(false, true)) {
+            return;
+        }
+        try {
+            indexer.execute(this::runIndexer);
+        } catch (RejectedExecutionException e) {
+            indexerScheduled.set(false); // the tail scan keeps results correct; retried on the next write
+        }
+    }
+
+    private static boolean needsIndexerWork(OnHeapAnnGraph g) {
+        return g.indexedCount() < g.vectors().size() || cleanupDue(g);
+    }
+
+    private static boolean cleanupDue(OnHeapAnnGraph g) {
+        int deleted = g.deletedSinceCleanup();
+        return deleted >= GRAPH_CLEANUP_MIN_DELETED && deleted * 10L >= g.graphSize();
+    }
+
+    private void runIndexer() {
+        try {
+            while (true) {
+                OnHeapAnnGraph g = graph;
+                if (g == null) {
+                    return;
+                }
+                if (g.indexedCount() < g.vectors().size()) {
+                    g.insertUpTo(g.indexedCount() + INDEX_BATCH_ROWS);
+                } else {
+                    if (cleanupDue(g)) {
+                        g.removeDeletedNodes();
+                    }
+                    if (g == graph) {
+                        return;
+                    }
+                }
+            }
+        } catch (RuntimeException | Error e) {
+            LOG.error("graph indexing failed; this partition falls back to exact search", e);
+            graph = null;
+        } finally {
+            indexerScheduled.set(false);
+            // A write may have arrived after the last check and before the flag was cleared.
+            OnHeapAnnGraph g = graph;
+            if (g != null && g.indexedCount() < g.vectors().size()) {
+                scheduleIndexer();
+            }
+        }
+    }
+
+    /** Rows already in the graph (0 when ANN is disabled); rows at or above are scanned exactly. */
+    public int indexedCount() {
+        OnHeapAnnGraph g = graph;
+        return g == null ? 0 : g.indexedCount();
+    }
+
+    /** Whether this partition keeps a graph (an indexer executor was given and indexing has not failed). */
+    public boolean annEnabled() {
+        return graph != null;
     }
 
     // ---------------------------------------------------------------- point reads
@@ -359,10 +520,109 @@ public final class PartitionIndex {
         Filter f = (filter == null || filter.isEmpty()) ? null : filter;
         lock.readLock().lock();
         try {
-            return exactBatch(queries, k, m, f, includePayload);
+            OnHeapAnnGraph g = graph;
+            SearchMode ran = resolveMode(mode == null ? SearchMode.AUTO : mode, m, f, g);
+            if (ran == SearchMode.EXACT || k == 0) {
+                return exactBatch(queries, k, m, f, includePayload);
+            }
+            int candidates = candidatesFor(k, targetRecall);
+            List<SearchResult> results = new ArrayList<>(queries.length);
+            for (float[] q : queries) {
+                results.add(annSearch(g, q, k, candidates, m, f, includePayload));
+            }
+            return results;
         } finally {
             lock.readLock().unlock();
         }
+    }
+
+    /** The mode that will run. Caller holds the read lock. */
+    private SearchMode resolveMode(SearchMode requested, Metric metric, Filter filter, OnHeapAnnGraph g) {
+        if (requested == SearchMode.EXACT || g == null || metric != indexMetric) {
+            return SearchMode.EXACT;
+        }
+        if (requested == SearchMode.ANN) {
+            return SearchMode.ANN;
+        }
+        int live = rowById.size();
+        if (live < AUTO_EXACT_MAX_LIVE_ROWS) {
+            return SearchMode.EXACT;
+        }
+        int tail = vectors.size() - g.indexedCount();
+        if (tail > live / 2) {
+            return SearchMode.EXACT;
+        }
+        if (filter != null) {
+            double matches = estimateMatches(filter);
+            if (matches < AUTO_EXACT_MAX_FILTER_MATCHES || matches < AUTO_EXACT_MAX_FILTER_FRACTION * live) {
+                return SearchMode.EXACT;
+            }
+        }
+        return SearchMode.ANN;
+    }
+
+    /** Estimated number of live rows matching the filter, from evenly spaced sample rows. Read lock held. */
+    double estimateMatches(Filter filter) {
+        int rows = vectors.size();
+        int live = rowById.size();
+        if (live == 0) {
+            return 0;
+        }
+        int step = Math.max(1, rows / SELECTIVITY_SAMPLE_ROWS);
+        int sampled = 0;
+        int matched = 0;
+        for (int row = 0; row < rows; row += step) {
+            if (deadRows.get(row)) {
+                continue;
+            }
+            sampled++;
+            if (filter.matches(payloads[row])) {
+                matched++;
+            }
+        }
+        return sampled == 0 ? 0 : (double) matched / sampled * live;
+    }
+
+    /**
+     * Graph search breadth (candidates kept, jvector's rerankK) for a target recall:
+     * {@code max(k, 10) * f} with f = 2 up to 0.80, 4 up to 0.90, 10 up to 0.95, 20 up to 0.99, 50 above;
+     * at least k, at most {@value #MAX_CANDIDATES}. So k = 10 at the default 0.95 keeps 100 candidates.
+     * A target of 0 or less (or NaN) means {@value #DEFAULT_TARGET_RECALL}.
+     */
+    public static int candidatesFor(int k, float targetRecall) {
+        float r = (targetRecall > 0 && !Float.isNaN(targetRecall)) ? Math.min(targetRecall, 1f) : DEFAULT_TARGET_RECALL;
+        int factor = r <= 0.80f ? 2 : r <= 0.90f ? 4 : r <= 0.95f ? 10 : r <= 0.99f ? 20 : 50;
+        long candidates = (long) Math.max(k, 10) * factor;
+        return (int) Math.max(k, Math.min(MAX_CANDIDATES, candidates));
+    }
+
+    /** Graph search over indexed rows merged with an exact scan of the tail. Read lock held. */
+    private SearchResult annSearch(OnHeapAnnGraph g, float[] query, int k, int candidates, Metric metric,
+                                   Filter filter, boolean includePayload) {
+        int indexed = g.indexedCount();
+        float queryInv = VectorOps.inverseNorm(query, 0, dimension);
+        BitSet dead = deadRows;
+        Payload[] rowPayloads = payloads;
+        Bits accept = filter == null
+                ? ord -> ord < indexed && !dead.get(ord)
+                : ord -> ord < indexed && !dead.get(ord) && filter.matches(rowPayloads[ord]);
+        OnHeapVectorChunks rows = vectors;
+        ScoreFunction.ExactScoreFunction score =
+                ord -> key(metric, query, queryInv, rows.chunkOf(ord), rows.offsetInChunk(ord), ord);
+        TopK top = new TopK(k);
+        if (indexed > 0) {
+            for (NodeScore node : g.search(score, Math.max(k, candidates), accept)) {
+                top.offer(node.score, rowIds[node.node], node.node);
+            }
+        }
+        int end = rows.size();
+        for (int row = dead.nextClearBit(indexed); row < end; row = dead.nextClearBit(row + 1)) {
+            if (filter == null || filter.matches(rowPayloads[row])) {
+                top.offer(key(metric, query, queryInv, rows.chunkOf(row), rows.offsetInChunk(row), row),
+                        rowIds[row], row);
+            }
+        }
+        return toResult(top, metric, SearchMode.ANN, includePayload);
     }
 
     /** Caller holds the read lock. */
@@ -438,6 +698,10 @@ public final class PartitionIndex {
             long mapCapacity = HashCommon.arraySize(Math.max(2, rowById.size()), 0.75f);
             bytes += 64 + 12L * (mapCapacity + 1);
             bytes += payloadBytes;
+            OnHeapAnnGraph g = graph;
+            if (g != null) {
+                bytes += g.ramBytesUsed();
+            }
             return bytes;
         } finally {
             lock.readLock().unlock();
@@ -480,7 +744,13 @@ public final class PartitionIndex {
                     out.write(json);
                 }
             }
-            out.writeByte(0); // no graph section
+            OnHeapAnnGraph g = graph;
+            if (g == null) {
+                out.writeByte(0);
+            } else {
+                out.writeByte(1);
+                g.writeTo(out);
+            }
         } finally {
             lock.readLock().unlock();
         }
@@ -492,6 +762,14 @@ public final class PartitionIndex {
      * @throws IOException on a bad magic number, an unknown version or inconsistent content
      */
     public static PartitionIndex readFrom(DataInput in) throws IOException {
+        return readFrom(in, DefaultIndexer.EXECUTOR);
+    }
+
+    /**
+     * Reads a partition; with a non-null {@code indexer} the saved graph is loaded (not rebuilt) and the
+     * indexer only inserts rows that were not yet indexed when it was written.
+     */
+    public static PartitionIndex readFrom(DataInput in, Executor indexer) throws IOException {
         int magic = in.readInt();
         if (magic != MAGIC) {
             throw new IOException(String.format("not a partition index: magic 0x%08x, expected 0x%08x", magic, MAGIC));
@@ -510,7 +788,7 @@ public final class PartitionIndex {
         if (rows < 0) {
             throw new IOException("corrupt partition index: row count " + rows);
         }
-        PartitionIndex index = new PartitionIndex(dimension, metric);
+        PartitionIndex index = new PartitionIndex(dimension, metric, indexer, false);
         index.ensureRowCapacity(rows);
         byte[] bytes = new byte[4 * dimension];
         float[] vector = new float[dimension];
@@ -547,9 +825,22 @@ public final class PartitionIndex {
             }
         }
         byte graphPresent = in.readByte();
-        if (graphPresent != 0) {
-            throw new IOException("corrupt partition index: unexpected graph section flag " + graphPresent);
+        if (graphPresent == 1) {
+            OnHeapAnnGraph g = OnHeapAnnGraph.readFrom(in, index.vectors, similarityOf(metric));
+            if (indexer != null) {
+                for (int row = index.deadRows.nextSetBit(0); row >= 0 && row < g.indexedCount();
+                     row = index.deadRows.nextSetBit(row + 1)) {
+                    g.markDeleted(row);
+                }
+                index.graph = g;
+            }
+        } else if (graphPresent != 0) {
+            throw new IOException("corrupt partition index: graph section flag " + graphPresent);
         }
+        if (indexer != null && index.graph == null) {
+            index.graph = new OnHeapAnnGraph(index.vectors, similarityOf(metric));
+        }
+        index.scheduleIndexer();
         return index;
     }
 

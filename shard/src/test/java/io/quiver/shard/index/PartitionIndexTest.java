@@ -285,10 +285,14 @@ class PartitionIndexTest {
     }
 
     static PartitionIndex roundTrip(PartitionIndex index) throws IOException {
+        return PartitionIndex.readFrom(serialise(index));
+    }
+
+    static DataInputStream serialise(PartitionIndex index) throws IOException {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         try (DataOutputStream out = new DataOutputStream(bytes)) {
             index.writeTo(out);
         }
-        return PartitionIndex.readFrom(new DataInputStream(new ByteArrayInputStream(bytes.toByteArray())));
+        return new DataInputStream(new ByteArrayInputStream(bytes.toByteArray()));
     }
 }
