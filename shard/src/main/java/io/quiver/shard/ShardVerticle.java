@@ -34,6 +34,7 @@ public final class ShardVerticle extends VerticleBase {
   private final ClusterView view;
   private final String memberId;
   private ExecutorService searchPool;
+  private ExecutorService indexerPool;
   private WorkerExecutor worker;
   private ShardEngine engine;
   private ShardStatus status;
@@ -59,8 +60,14 @@ public final class ShardVerticle extends VerticleBase {
       t.setDaemon(true);
       return t;
     });
+    indexerPool = Executors.newSingleThreadExecutor(r -> {
+      Thread t = new Thread(r, "quiver-shard-" + id + "-indexer");
+      t.setDaemon(true);
+      t.setPriority(Thread.MIN_PRIORITY);
+      return t;
+    });
     worker = vertx.createSharedWorkerExecutor("quiver-shard-" + id, options.workerThreads());
-    engine = new ShardEngine(id, searchPool);
+    engine = new ShardEngine(id, searchPool, indexerPool);
     status = new ShardStatus(options, engine);
 
     GrpcServer grpc = GrpcServer.server(vertx);
@@ -131,6 +138,7 @@ public final class ShardVerticle extends VerticleBase {
     Future<Void> unregister = registered == null ? Future.succeededFuture() : view.unregisterShard(registered);
     return unregister.recover(err -> Future.succeededFuture()).andThen(ar -> {
       searchPool.shutdownNow();
+      indexerPool.shutdownNow();
       worker.close();
     });
   }

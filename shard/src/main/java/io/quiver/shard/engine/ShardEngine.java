@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 
 /**
@@ -66,11 +67,17 @@ public final class ShardEngine {
 
   private final int shardId;
   private final ExecutorService searchPool;
+  private final Executor indexer;
   private final Map<Long, CollectionState> collections = new ConcurrentHashMap<>();
 
-  public ShardEngine(int shardId, ExecutorService searchPool) {
+  /**
+   * @param searchPool runs the per-partition legs of a search
+   * @param indexer    builds ANN graphs in the background (null: exact search only)
+   */
+  public ShardEngine(int shardId, ExecutorService searchPool, Executor indexer) {
     this.shardId = shardId;
     this.searchPool = searchPool;
+    this.indexer = indexer;
   }
 
   public int shardId() {
@@ -91,7 +98,7 @@ public final class ShardEngine {
         throw QuiverException.invalid("partition " + p + " is outside 0.." + (spec.partitions() - 1));
       }
       if (state.partitions[p] == null) {
-        state.partitions[p] = new PartitionIndex(spec.dimension(), spec.metric());
+        state.partitions[p] = new PartitionIndex(spec.dimension(), spec.metric(), indexer);
       }
       state.epochs[p] = Math.max(state.epochs[p], epoch);
     });
