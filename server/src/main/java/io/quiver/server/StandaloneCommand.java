@@ -1,11 +1,7 @@
 package io.quiver.server;
 
-import io.quiver.cluster.ClusterNode;
 import io.quiver.gateway.GatewayOptions;
-import io.quiver.gateway.GatewayVerticle;
 import io.quiver.shard.ShardOptions;
-import io.quiver.shard.ShardVerticle;
-import io.vertx.core.Future;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -56,21 +52,12 @@ final class StandaloneCommand implements Callable<Integer> {
           .shardId(i).host("127.0.0.1").grpcPort(shardPort == 0 ? 0 : shardPort + i)
           .httpPort(shardHttpPort == 0 ? 0 : shardHttpPort + i).clusterToken(cluster.clusterToken);
     }
-    ClusterNode node = Roles.join(cluster.toOptions(false).host("127.0.0.1").fastJoin(true));
-    try {
-      Future<String> deployed = Future.succeededFuture("");
-      for (ShardOptions o : shardOptions) {
-        deployed = deployed.compose(x -> node.vertx().deployVerticle(new ShardVerticle(o, node.view(), node.memberId())));
-      }
-      deployed.compose(x -> node.vertx().deployVerticle(new GatewayVerticle(node.view(), gatewayOptions))).await();
-    } catch (RuntimeException e) {
-      node.close();
-      throw e;
-    }
-    System.out.println("Quiver standalone ready: REST http://" + httpHost + ":" + httpPort + " gRPC " + httpHost + ":" + grpcPort
-        + ", " + shards + " shards, data " + data);
+    Standalone standalone = Standalone.start(cluster.toOptions(false).host("127.0.0.1"), gatewayOptions,
+        java.util.Arrays.asList(shardOptions));
+    System.out.println("Quiver standalone ready: REST http://" + httpHost + ":" + standalone.httpPort()
+        + " gRPC " + httpHost + ":" + grpcPort + ", " + shards + " shards, data " + data);
     System.out.flush();
-    Roles.runUntilSignalled(node);
+    Roles.runUntilSignalled(standalone.node());
     return 0;
   }
 }

@@ -1,0 +1,66 @@
+package io.quiver.server;
+
+import io.quiver.cluster.ClusterNode;
+import io.quiver.cluster.ClusterOptions;
+import io.quiver.gateway.GatewayOptions;
+import io.quiver.gateway.GatewayVerticle;
+import io.quiver.shard.ShardOptions;
+import io.quiver.shard.ShardVerticle;
+import io.vertx.core.Future;
+import io.vertx.core.VertxOptions;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A whole cluster in one JVM: one Hazelcast member, the given shard verticles, then one gateway.
+ * Used by {@code quiver standalone} and by tests that need the real topology in-process.
+ * {@link #close()} undeploys everything and leaves the cluster. Thread-safe after start.
+ */
+public final class Standalone implements AutoCloseable {
+  private final ClusterNode node;
+  private final GatewayVerticle gateway;
+  private final List<ShardVerticle> shards;
+
+  private Standalone(ClusterNode node, GatewayVerticle gateway, List<ShardVerticle> shards) {
+    this.node = node;
+    this.gateway = gateway;
+    this.shards = shards;
+  }
+
+  /** Starts the cluster; blocks until every verticle serves. */
+  public static Standalone start(ClusterOptions cluster, GatewayOptions gatewayOptions, List<ShardOptions> shardOptions) {
+    ClusterNode node = ClusterNode.start(cluster.fastJoin(true), new VertxOptions());
+    List<ShardVerticle> shards = new ArrayList<>();
+    GatewayVerticle gateway = new GatewayVerticle(node.view(), gatewayOptions);
+    try {
+      Future<String> deployed = Future.succeededFuture("");
+      for (ShardOptions o : shardOptions) {
+        ShardVerticle shard = new ShardVerticle(o, node.view(), node.memberId());
+        shards.add(shard);
+        deployed = deployed.compose(x -> node.vertx().deployVerticle(shard));
+      }
+      deployed.compose(x -> node.vertx().deployVerticle(gateway)).await();
+    } catch (RuntimeException e) {
+      node.close();
+      throw e;
+    }
+    return new Standalone(node, gateway, shards);
+  }
+
+  public ClusterNode node() {
+    return node;
+  }
+
+  public int httpPort() {
+    return gateway.httpPort();
+  }
+
+  public List<ShardVerticle> shards() {
+    return shards;
+  }
+
+  @Override
+  public void close() {
+    node.close();
+  }
+}
