@@ -10,10 +10,16 @@ import picocli.CommandLine.Option;
 /**
  * {@code bench readonly-toggle}: writers run while the operator read-only mode is switched on
  * (PUT /admin/read-only {"enabled":true,"reason":"bench"}) and off again. The contract under test: once
- * the toggle call has returned, no write is acknowledged. The tool counts writes acknowledged with 2xx
- * after the toggle-on call returned and before the toggle-off call was sent; that count must be 0.
- * It also reports the subset of those that were even sent after the toggle returned, and checks that
- * writes were refused with {@code read_only} meanwhile and succeed again after the mode is off.
+ * the toggle call has returned, no write is acknowledged.
+ *
+ * <p>The gate ({@code acked_sent_after_toggle}, must be 0) counts writes acknowledged with 2xx that were
+ * sent after the toggle-on call returned and before the toggle-off call was sent: such a write reached
+ * the server after the flag was applied everywhere, so a 2xx is a violation. Writes that were already in
+ * flight when the toggle returned and are acknowledged after it ({@code acked_in_flight_across_toggle})
+ * are reported but do not fail the run: the server may have applied them before the flag, and their ack
+ * can reach the client after the toggle's answer because the two travel on different connections (the
+ * fake-server test shows this race happening against a correct server). The run also checks that writes
+ * were refused with {@code read_only} meanwhile and succeed again once the mode is off.
  *
  * <p>Always tries to turn the mode off again, even when the run fails.
  */
@@ -68,7 +74,7 @@ public final class ReadOnlyToggleScenario extends ScenarioCommand {
     ensureCollection(run, false);
     AtomicLong onReturnedAt = new AtomicLong(NOT_YET);
     AtomicLong offSentAt = new AtomicLong(NOT_YET);
-    LongAdder ackedAfterToggle = new LongAdder();
+    LongAdder inFlightAcked = new LongAdder();
     LongAdder sentAfterToggleAcked = new LongAdder();
     LongAdder readOnlyRejections = new LongAdder();
     LongAdder okAfterOff = new LongAdder();
@@ -85,11 +91,10 @@ public final class ReadOnlyToggleScenario extends ScenarioCommand {
         long on = onReturnedAt.get();
         long off = offSentAt.get();
         if (reply.ok()) {
-          if (ackAt > on && ackAt < off) {
-            ackedAfterToggle.increment();
-            if (sentNanos > on) {
-              sentAfterToggleAcked.increment();
-            }
+          if (sentNanos > on && sentNanos < off) {
+            sentAfterToggleAcked.increment();
+          } else if (ackAt > on && ackAt < off) {
+            inFlightAcked.increment();
           } else if (sentNanos > off) {
             okAfterOff.increment();
           } else if (ackAt <= on) {
@@ -139,8 +144,8 @@ public final class ReadOnlyToggleScenario extends ScenarioCommand {
       run.note("toggle_on_pending_shards", onReply.body().getJsonArray("pending_shards").getList());
     }
     run.check("toggle_off_status", offReply.status(), offReply.ok());
-    run.check("acked_after_toggle", ackedAfterToggle.sum(), ackedAfterToggle.sum() == 0);
-    run.note("sent_after_toggle_acked", sentAfterToggleAcked.sum());
+    run.check("acked_sent_after_toggle", sentAfterToggleAcked.sum(), sentAfterToggleAcked.sum() == 0);
+    run.note("acked_in_flight_across_toggle", inFlightAcked.sum());
     run.check("read_only_rejections", readOnlyRejections.sum(), readOnlyRejections.sum() > 0);
     run.note("writes_ok_before_toggle", okBefore.sum());
     run.check("writes_ok_after_off", okAfterOff.sum(), okAfterOff.sum() > 0);
