@@ -12,7 +12,7 @@ import picocli.CommandLine.Spec;
  * <p>Embed it in another picocli main with {@code addSubcommand(new BenchCommand())} or run it alone with
  * {@link #main}. Without a subcommand it prints its usage and returns 2.
  */
-@Command(name = "bench", mixinStandardHelpOptions = true,
+@Command(name = "bench", mixinStandardHelpOptions = true, versionProvider = BenchCommand.Version.class,
     description = "Load generator and benchmark scenarios for a running Quiver gateway.",
     subcommands = {
         IngestScenario.class,
@@ -38,6 +38,15 @@ public final class BenchCommand implements Runnable {
   /** Runs a bench command line and returns its exit code (0 passed, 1 a check failed or regressed, 2 usage). */
   public static int execute(String... args) {
     return new CommandLine(new BenchCommand()).execute(args);
+  }
+
+  /** The module version from the jar manifest, or "dev" when run from classes. */
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      String v = BenchCommand.class.getPackage().getImplementationVersion();
+      return new String[] {"quiver bench " + (v == null ? "dev" : v) + " (JDK " + Runtime.version() + ")"};
+    }
   }
 
   public static void main(String[] args) {

@@ -102,10 +102,16 @@ public final class BenchRun {
 
   public Report report(String scenario, Map<String, Object> parameters) {
     boolean consistent = phases.stream().flatMap(p -> p.ops().stream()).allMatch(Report.OpReport::consistent);
+    // a phase in which nothing succeeded measured nothing (wrong URL, missing collection, ...)
+    List<String> empty = phases.stream().filter(p -> p.ops().stream().mapToLong(Report.OpReport::ok).sum() == 0)
+        .map(Report.PhaseReport::name).toList();
     synchronized (this) {
       checks.put("counts_consistent", consistent);
+      if (!empty.isEmpty()) {
+        checks.put("phases_without_success", empty);
+      }
       return new Report(scenario, startedAt, parameters, Report.Machine.current(), List.copyOf(phases),
-          new LinkedHashMap<>(checks), consistent && !failed);
+          new LinkedHashMap<>(checks), consistent && empty.isEmpty() && !failed);
     }
   }
 

@@ -12,9 +12,11 @@ import picocli.CommandLine.Option;
  * (PUT /admin/read-only {"enabled":true,"reason":"bench"}) and off again. The contract under test: once
  * the toggle call has returned, no write is acknowledged.
  *
- * <p>The gate ({@code acked_sent_after_toggle}, must be 0) counts writes acknowledged with 2xx that were
- * sent after the toggle-on call returned and before the toggle-off call was sent: such a write reached
- * the server after the flag was applied everywhere, so a 2xx is a violation. Writes that were already in
+ * <p>The gate ({@code acked_sent_after_toggle}, must be 0) counts writes that were sent after the
+ * toggle-on call returned and acknowledged with 2xx before the toggle-off call was sent: such a write
+ * reached the server after the flag was applied everywhere and was answered before the flag could have
+ * been lifted, so a 2xx is a violation. (A write acknowledged after the toggle-off call was sent is not
+ * counted: the server may have seen the toggle-off first, on its other connection.) Writes that were already in
  * flight when the toggle returned and are acknowledged after it ({@code acked_in_flight_across_toggle})
  * are reported but do not fail the run: the server may have applied them before the flag, and their ack
  * can reach the client after the toggle's answer because the two travel on different connections (the
@@ -91,9 +93,9 @@ public final class ReadOnlyToggleScenario extends ScenarioCommand {
         long on = onReturnedAt.get();
         long off = offSentAt.get();
         if (reply.ok()) {
-          if (sentNanos > on && sentNanos < off) {
+          if (sentNanos > on && ackAt < off) {
             sentAfterToggleAcked.increment();
-          } else if (ackAt > on && ackAt < off) {
+          } else if (sentNanos <= on && ackAt > on && ackAt < off) {
             inFlightAcked.increment();
           } else if (sentNanos > off) {
             okAfterOff.increment();

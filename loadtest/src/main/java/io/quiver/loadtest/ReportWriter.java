@@ -122,7 +122,7 @@ public final class ReportWriter {
   /** Prints the summary table: one block per phase, one row per operation, then the checks. */
   public static void printTable(Report r, PrintWriter out) {
     out.printf(Locale.ROOT, "scenario %s  started %s  client %d cores, JDK %s%n", r.scenario(), r.startedAt(),
-        r.machine().cores(), Runtime.version());
+        r.machine().cores(), r.machine().jdk());
     for (Report.PhaseReport p : r.phases()) {
       out.printf(Locale.ROOT, "%n== %s  (%.1f s%s)%n", p.name(), p.durationSeconds(),
           p.offeredRate() == null ? ", closed loop" : String.format(Locale.ROOT, ", offered %.0f/s", p.offeredRate()));

@@ -109,12 +109,14 @@ class ScenariosTest {
   }
 
   @Test
-  void searchWithoutCollectionCountsNotFoundErrorsByCodeAndStatus() throws Exception {
+  void searchWithoutCollectionCountsNotFoundErrorsByCodeAndStatusAndFails() throws Exception {
     Path file = tmp.resolve("missing.json");
     int code = bench("search", "--collection", "nope", "--no-recall", "--requests", "12", "--report", file.toString());
 
-    assertThat(code).isZero(); // errors are measured, not a failed check
-    Report.OpReport search = report(file).phases().get(0).op("search");
+    assertThat(code).isEqualTo(1); // a phase where nothing succeeded measured nothing
+    Report r = report(file);
+    assertThat(r.checks()).containsEntry("phases_without_success", java.util.List.of("search"));
+    Report.OpReport search = r.phases().get(0).op("search");
     assertThat(search.errors()).isEqualTo(12);
     assertThat(search.errorsByCode()).containsEntry("not_found", 12L);
     assertThat(search.errorsByStatus()).containsEntry("404", 12L);
