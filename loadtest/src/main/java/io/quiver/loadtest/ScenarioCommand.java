@@ -77,7 +77,7 @@ public abstract class ScenarioCommand implements Callable<Integer> {
       out.flush();
       return report.passed() ? 0 : 1;
     } catch (Exception e) {
-      err.println("bench " + spec.name() + ": " + e.getMessage());
+      err.println("bench " + spec.name() + ": " + (e.getMessage() != null ? e.getMessage() : e.toString()));
       err.flush();
       return 2;
     } finally {
