@@ -20,7 +20,7 @@ public final class Main implements Runnable {
   }
 
   static CommandLine commandLine() {
-    CommandLine cl = new CommandLine(new Main());
+    CommandLine cl = new CommandLine(new Main()).addSubcommand(new io.quiver.loadtest.BenchCommand());
     cl.setParameterExceptionHandler((ex, args) -> {
       ex.getCommandLine().getErr().println("quiver: " + ex.getMessage() + " (see --help)");
       return 2;
