@@ -37,8 +37,10 @@ import java.util.zip.CRC32C;
  * earlier segment, a bad record followed by a valid one, or a valid record whose sequence does not increase
  * or whose first sequence disagrees with the file name. Bit rot in the very last record is therefore
  * indistinguishable from a torn write and is cut off; that record was never acknowledged under SYNC unless it
- * was forced, and a forced record is only lost to the media itself. Equally, a power loss that persisted a
- * later page of unforced data but not an earlier one makes recovery report corruption instead of guessing.
+ * was forced, and a forced record is only lost to the media itself. A segment is forced when it is rolled, so
+ * an earlier segment is always complete and a bad record there is never a tear. Within the last segment, a power
+ * loss that persisted a later page of unforced data but not an earlier one makes recovery report corruption
+ * instead of guessing; an operator can then truncate the file at the reported offset.
  *
  * <p>Stateless helpers; thread-safe. A {@link Scanner} is confined to one thread.
  */

@@ -46,6 +46,7 @@ import org.slf4j.LoggerFactory;
  *   <li>{@link Durability#SYNC}: on the single flusher thread, after a {@code force(false)} that started after
  *       the record was written. While one force runs, later appends queue; the next force covers all of them
  *       (group commit). A newly created segment's directory entry is forced before its records are acknowledged.
+ *       A full segment is forced when it is rolled, before the next one receives a record.
  *   <li>{@link Durability#ASYNC}: on the appending thread as soon as the write call returns; the flusher forces
  *       every {@code syncIntervalMs} and on close.
  * </ul>
@@ -364,7 +365,14 @@ public final class WriteAheadLog implements Closeable {
         directoryDirty = true;
     }
 
-    private void rollLocked() {
+    /**
+     * Forces the full segment before any record goes to the next one, so a torn record can only ever be at the
+     * end of the last segment (a power loss cannot keep the new segment and lose the old one's tail). Costs one
+     * force per segment on the appending thread. The flusher still forces and then closes the channel: it may
+     * be forcing it right now, so it must not be closed here.
+     */
+    private void rollLocked() throws IOException {
+        timedForce(active.channel);
         rolledUnforced.add(active.channel);
         segments.put(active.firstSequence, active.size);
         active = null;

@@ -136,6 +136,24 @@ class WriteAheadLogTest {
     }
 
     @Test
+    void aRolledSegmentIsForcedBeforeTheNextOneGetsARecord() throws Exception {
+        // ASYNC with a long interval: no background force will run, so any force seen comes from the roll.
+        FaultInjectingOpener opener = new FaultInjectingOpener();
+        StorageFiles files = new StorageFiles(dir);
+        try (WriteAheadLog wal = openFresh(new WalOptions().durability(Durability.ASYNC).syncIntervalMs(3_600_000)
+                .segmentBytes(256).channelOpener(opener))) {
+            for (int i = 1; i <= 3; i++) {
+                wal.append((byte) 0, 1, 0, body(i, 32));
+            }
+            assertThat(opener.durableBytes(files.segment(1))).isZero();
+            wal.append((byte) 0, 1, 0, body(4, 32));
+            assertThat(files.listSegments()).containsExactly(1L, 4L);
+            assertThat(opener.durableBytes(files.segment(1))).isEqualTo(Files.size(files.segment(1)));
+            assertThat(opener.durableBytes(files.segment(4))).isZero();
+        }
+    }
+
+    @Test
     void oneBatchCostsOneForce() throws Exception {
         try (WriteAheadLog wal = openFresh(new WalOptions())) {
             await(wal.append((byte) 0, 1, 0, body(0, 0)));
