@@ -4,7 +4,7 @@ import java.time.Duration;
 
 /**
  * What {@link Recovery#run} did. {@code lastSequence} is where the WAL continues (the next append gets
- * {@code lastSequence + 1}).
+ * {@code lastSequence + 1}). Immutable.
  */
 public record RecoveryResult(
         long lastSequence,

@@ -117,7 +117,7 @@ public final class WriteAheadLog implements Closeable {
         for (long first : files.listSegments()) {
             segments.put(first, Files.size(files.segment(first)));
         }
-        this.flusher = new Thread(this::flushLoop, "quiver-wal-flusher-" + files.dataDirectory().getFileName());
+        this.flusher = new Thread(this::flushLoop, "quiver-wal-flusher-" + files.dataDirectory().toAbsolutePath());
         this.flusher.setDaemon(true);
     }
 
