@@ -67,7 +67,10 @@ public final class WalOptions {
         return this;
     }
 
-    /** Called on the flusher thread with the duration of every segment force, in nanoseconds; must be quick. */
+    /**
+     * Called with the duration of every segment force, in nanoseconds: on the flusher thread, or on an appending
+     * thread for the force at a segment roll or before the first append. Must be quick and thread-safe.
+     */
     public LongConsumer forceLatencyListener() {
         return forceLatencyListener;
     }
