@@ -45,7 +45,7 @@ class LauncherIT {
         "--http-port", Integer.toString(httpPort), "--grpc-port", Integer.toString(TestHttp.freePort()),
         "--shard-port", "0", "--shard-http-port", "0",
         "--cluster-port", Integer.toString(TestHttp.freePort()), "--cluster-name", "launcher-" + UUID.randomUUID(),
-        "--data", data.toString()));
+        "--memory-budget-mb", "64", "--data", data.toString()));
     pb.environment().put("QUIVER_HEAP", "512m");
     pb.redirectError(data.resolve("stderr.log").toFile());
     process = pb.start();

@@ -43,7 +43,8 @@ class StandaloneIT {
   static void start() {
     List<ShardOptions> shards = new ArrayList<>();
     for (int i = 0; i < 2; i++) {
-      shards.add(new ShardOptions().shardId(i).host("127.0.0.1").grpcPort(0).httpPort(0).dataDir(data.resolve("shard-" + i)));
+      shards.add(new ShardOptions().shardId(i).host("127.0.0.1").grpcPort(0).httpPort(0).memoryBudgetMb(64)
+          .dataDir(data.resolve("shard-" + i)));
     }
     cluster = Standalone.start(
         new ClusterOptions().clusterName("it-" + UUID.randomUUID()).host("127.0.0.1").port(TestHttp.freePort()),

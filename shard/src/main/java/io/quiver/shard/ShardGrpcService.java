@@ -44,6 +44,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -86,26 +88,27 @@ final class ShardGrpcService extends ShardServiceService {
 
   @Override
   public Future<UpsertResponse> upsert(UpsertRequest req) {
-    return run(() -> {
+    return runAsync(() -> {
       int n = req.getIdsCount();
       long[] ids = new long[n];
-      Payload[] payloads = new Payload[n];
+      byte[][] payloads = new byte[n][];
       for (int i = 0; i < n; i++) {
         ids[i] = req.getIds(i);
         ByteString p = i < req.getPayloadsCount() ? req.getPayloads(i) : ByteString.EMPTY;
-        payloads[i] = p.isEmpty() ? null : payload(p);
+        payloads[i] = p.isEmpty() ? null : payload(p).json();
       }
       if (n == 0 || req.getVectors().size() % (n * Float.BYTES) != 0) {
         throw QuiverException.invalid("upsert carries " + n + " ids but " + req.getVectors().size() + " vector bytes");
       }
       float[][] vectors = PackedFloats.unpackRows(req.getVectors(), req.getVectors().size() / (n * Float.BYTES));
-      ShardEngine.WriteResult r = engine.upsert(req.getCollection().getUid(), ids, vectors, payloads,
-          ProtoConversions.epochs(req.getEpochsList()));
-      UpsertResponse.Builder out = UpsertResponse.newBuilder();
-      for (boolean c : r.flags()) {
-        out.addCreated(c);
-      }
-      return out.build();
+      return engine.upsert(req.getCollection().getUid(), ids, vectors, payloads,
+          ProtoConversions.epochs(req.getEpochsList())).thenApply(r -> {
+            UpsertResponse.Builder out = UpsertResponse.newBuilder().setSequence(r.sequence());
+            for (boolean c : r.flags()) {
+              out.addCreated(c);
+            }
+            return out.build();
+          });
     });
   }
 
@@ -126,25 +129,26 @@ final class ShardGrpcService extends ShardServiceService {
 
   @Override
   public Future<DeleteResponse> delete(DeleteRequest req) {
-    return run(() -> {
+    return runAsync(() -> {
       long[] ids = req.getIdsList().stream().mapToLong(Long::longValue).toArray();
-      ShardEngine.WriteResult r = engine.delete(req.getCollection().getUid(), ids, ProtoConversions.epochs(req.getEpochsList()));
-      DeleteResponse.Builder out = DeleteResponse.newBuilder();
-      for (boolean d : r.flags()) {
-        out.addDeleted(d);
-      }
-      return out.build();
+      return engine.delete(req.getCollection().getUid(), ids, ProtoConversions.epochs(req.getEpochsList())).thenApply(r -> {
+        DeleteResponse.Builder out = DeleteResponse.newBuilder().setSequence(r.sequence());
+        for (boolean d : r.flags()) {
+          out.addDeleted(d);
+        }
+        return out.build();
+      });
     });
   }
 
   @Override
   public Future<UpdatePayloadResponse> updatePayload(UpdatePayloadRequest req) {
-    return run(() -> {
+    return runAsync(() -> {
       long[] ids = req.getIdsList().stream().mapToLong(Long::longValue).toArray();
       Payload set = req.getSet().isEmpty() ? null : payload(req.getSet());
-      ShardEngine.WriteResult r = engine.updatePayload(req.getCollection().getUid(), ids, set,
-          req.getDeleteKeysList(), ProtoConversions.epochs(req.getEpochsList()));
-      return UpdatePayloadResponse.newBuilder().setUpdated(r.count()).build();
+      return engine.updatePayload(req.getCollection().getUid(), ids, set, req.getDeleteKeysList(),
+          ProtoConversions.epochs(req.getEpochsList()))
+          .thenApply(r -> UpdatePayloadResponse.newBuilder().setUpdated(r.count()).setSequence(r.sequence()).build());
     });
   }
 
@@ -208,8 +212,7 @@ final class ShardGrpcService extends ShardServiceService {
 
   @Override
   public Future<CheckpointResponse> checkpoint(CheckpointRequest req) {
-    return Future.failedFuture(new StatusException(GrpcStatus.UNIMPLEMENTED,
-        "internal checkpoints arrive with the storage engine"));
+    return run(() -> CheckpointResponse.newBuilder().setCoveredSequence(engine.checkpoint().coveredSequence()).build());
   }
 
   private static Metric metric(String name) {
@@ -233,10 +236,25 @@ final class ShardGrpcService extends ShardServiceService {
     return worker.executeBlocking(call, false).recover(err -> Future.failedFuture(toStatus(err)));
   }
 
+  /**
+   * Runs {@code call} on the worker pool and waits, without holding a thread, for the future it
+   * returns (a write's durability); maps failures to a gRPC status.
+   */
+  private <T> Future<T> runAsync(Callable<CompletableFuture<T>> call) {
+    return worker.executeBlocking(call, false).compose(Future::fromCompletionStage)
+        .recover(err -> Future.failedFuture(toStatus(err)));
+  }
+
   static StatusException toStatus(Throwable err) {
+    if (err instanceof CompletionException && err.getCause() != null) {
+      err = err.getCause();
+    }
     QuiverException q;
     if (err instanceof QuiverException e) {
       q = e;
+    } else if (err instanceof java.io.IOException e) {
+      LOG.error("storage error in shard call", e);
+      q = new QuiverException(ErrorCode.STORAGE_UNAVAILABLE, "shard storage error: " + e.getMessage());
     } else {
       LOG.error("internal error in shard call", err);
       q = new QuiverException(ErrorCode.INTERNAL, "internal error: " + err);

@@ -28,7 +28,7 @@ public final class ShardOptions {
   private long walSyncIntervalMs = DEFAULT_WAL_SYNC_INTERVAL_MS;
   private long checkpointIntervalS = DEFAULT_CHECKPOINT_INTERVAL_S;
   private long walMaxMb = DEFAULT_WAL_MAX_MB;
-  private int workerThreads = Math.max(4, Runtime.getRuntime().availableProcessors() * 2);
+  private int workerThreads = Math.max(16, Runtime.getRuntime().availableProcessors() * 4);
   private int searchThreads = Runtime.getRuntime().availableProcessors();
   private String clusterToken = "";
 
@@ -169,6 +169,18 @@ public final class ShardOptions {
   public ShardOptions clusterToken(String v) {
     clusterToken = v == null ? "" : v;
     return this;
+  }
+
+  /** The storage engine's settings derived from these. */
+  public io.quiver.shard.engine.EngineOptions engineOptions() {
+    return new io.quiver.shard.engine.EngineOptions()
+        .shardId(shardId)
+        .dataDir(dataDir)
+        .durability(durability.equals("async") ? io.quiver.shard.storage.Durability.ASYNC : io.quiver.shard.storage.Durability.SYNC)
+        .walSyncIntervalMs(walSyncIntervalMs)
+        .memoryBudgetBytes(memoryBudgetMb * 1024 * 1024)
+        .checkpointIntervalMs(checkpointIntervalS * 1000)
+        .walMaxBytes(walMaxMb * 1024 * 1024);
   }
 
   private static int port(int v, String what) {

@@ -41,18 +41,32 @@ final class ShardStatus {
         .setPoints(engine.pointCount())
         .setPartitions(engine.partitionCount())
         .setMemoryUsedBytes(engine.ramBytesUsed())
-        .setMemoryBudgetBytes(options.memoryBudgetMb() * 1024 * 1024)
+        .setMemoryBudgetBytes(engine.memoryBudgetBytes())
+        .setWalBytes(engine.walBytes())
+        .setWalSequence(engine.walSequence())
         .setDurability(options.durability())
+        .setLastCheckpoint(engine.lastCheckpoint() == null ? "" : engine.lastCheckpoint().finishedAt().toString())
         .build();
   }
 
   /** The {@code checks} object of {@code /ready}. */
   JsonObject checks() {
     String s = state.get();
-    return new JsonObject()
+    JsonObject checks = new JsonObject()
         .put("recovery", s.equals(ShardInfo.STATE_RECOVERING) ? "in progress" : "done")
         .put("storage", s.equals(ShardInfo.STATE_DEGRADED) ? "degraded: storage failed, serving reads only" : "writable")
-        .put("partitions", engine.partitionCount())
-        .put("points", engine.pointCount());
+        .put("durability", options.durability());
+    if (!s.equals(ShardInfo.STATE_RECOVERING)) {
+      checks.put("partitions", engine.partitionCount())
+          .put("points", engine.pointCount())
+          .put("memory_used_bytes", engine.ramBytesUsed())
+          .put("memory_budget_bytes", engine.memoryBudgetBytes())
+          .put("wal_bytes", engine.walBytes())
+          .put("wal_sequence", engine.walSequence());
+      if (engine.recovery() != null) {
+        checks.put("recovery_ms", engine.recovery().duration().toMillis());
+      }
+    }
+    return checks;
   }
 }

@@ -3,6 +3,7 @@ package io.quiver.shard;
 import io.quiver.cluster.ClusterView;
 import io.quiver.cluster.ShardInfo;
 import io.quiver.proto.internal.ShardServiceGrpcService;
+import io.quiver.shard.engine.MemoryBudget;
 import io.quiver.shard.engine.ShardEngine;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -40,7 +41,8 @@ public final class ShardVerticle extends VerticleBase {
   private ShardStatus status;
   private HttpServer grpcHttp;
   private HttpServer http;
-  private ShardInfo registered;
+  private volatile ShardInfo registered;
+  private long budgetReserved;
 
   public ShardVerticle(ShardOptions options, ClusterView view, String memberId) {
     if (options.shardId() < 0) {
@@ -54,6 +56,9 @@ public final class ShardVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     int id = options.shardId();
+    long budget = options.memoryBudgetMb() * 1024 * 1024;
+    MemoryBudget.reserve(budget, Runtime.getRuntime().maxMemory());
+    budgetReserved = budget;
     AtomicInteger n = new AtomicInteger();
     searchPool = Executors.newFixedThreadPool(options.searchThreads(), r -> {
       Thread t = new Thread(r, "quiver-shard-" + id + "-search-" + n.incrementAndGet());
@@ -67,22 +72,35 @@ public final class ShardVerticle extends VerticleBase {
       return t;
     });
     worker = vertx.createSharedWorkerExecutor("quiver-shard-" + id, options.workerThreads());
-    engine = new ShardEngine(id, searchPool, indexerPool);
+    engine = new ShardEngine(options.engineOptions(), searchPool, indexerPool);
     status = new ShardStatus(options, engine);
+    engine.onDegraded(() -> {
+      status.state(ShardInfo.STATE_DEGRADED);
+      if (registered != null) {
+        registered = registered.withState(ShardInfo.STATE_DEGRADED);
+        view.updateShardState(registered);
+      }
+    });
 
     GrpcServer grpc = GrpcServer.server(vertx);
     grpc.addService(ShardServiceGrpcService.of(new ShardGrpcService(engine, worker, status)));
     grpcHttp = vertx.createHttpServer(new HttpServerOptions().setHost(options.host()).setPort(options.grpcPort()));
     http = vertx.createHttpServer(new HttpServerOptions().setHost(options.host()).setPort(options.httpPort()));
 
-    return grpcHttp.requestHandler(req -> {
-          if (authorized(req)) {
-            grpc.handle(req);
-          }
-        }).listen()
-        .compose(s -> http.requestHandler(healthRouter()).listen())
+    // Health first (not ready while recovering), then recovery on a worker, then the shard port.
+    return http.requestHandler(healthRouter()).listen()
+        .compose(s -> worker.executeBlocking(engine::open, false))
+        .compose(recovered -> {
+          LOG.info("shard {} recovered {} checkpoints and {} WAL records in {} ms", id, recovered.checkpointsLoaded(),
+              recovered.recordsReplayed(), recovered.duration().toMillis());
+          return grpcHttp.requestHandler(req -> {
+            if (authorized(req)) {
+              grpc.handle(req);
+            }
+          }).listen();
+        })
         .compose(s -> {
-          status.state(ShardInfo.STATE_READY);
+          status.state(engine.degraded() ? ShardInfo.STATE_DEGRADED : ShardInfo.STATE_READY);
           registered = new ShardInfo(id, options.advertisedHost(), grpcHttp.actualPort(), http.actualPort(), memberId,
               status.state());
           return view.registerShard(registered);
@@ -136,10 +154,16 @@ public final class ShardVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     Future<Void> unregister = registered == null ? Future.succeededFuture() : view.unregisterShard(registered);
-    return unregister.recover(err -> Future.succeededFuture()).andThen(ar -> {
-      searchPool.shutdownNow();
-      indexerPool.shutdownNow();
-      worker.close();
-    });
+    return unregister.recover(err -> Future.succeededFuture())
+        .compose(v -> worker.executeBlocking(() -> {
+          engine.close();
+          return null;
+        }, false))
+        .andThen(ar -> {
+          searchPool.shutdownNow();
+          indexerPool.shutdownNow();
+          worker.close();
+          MemoryBudget.release(budgetReserved);
+        });
   }
 }

@@ -11,26 +11,78 @@ import io.quiver.shard.index.SearchResult;
 import io.quiver.shard.index.StoredPoint;
 import io.quiver.shard.index.payload.Filter;
 import io.quiver.shard.index.payload.Payload;
+import io.quiver.shard.storage.CheckpointFile;
+import io.quiver.shard.storage.CheckpointStore;
+import io.quiver.shard.storage.Durability;
+import io.quiver.shard.storage.PartitionKey;
+import io.quiver.shard.storage.Recovery;
+import io.quiver.shard.storage.RecoveryResult;
+import io.quiver.shard.storage.ShardMetadataFile;
+import io.quiver.shard.storage.StorageFiles;
+import io.quiver.shard.storage.StorageUnavailableException;
+import io.quiver.shard.storage.WalEntry;
+import io.quiver.shard.storage.WalRecord;
+import io.quiver.shard.storage.WriteAheadLog;
+import java.io.ByteArrayOutputStream;
+import java.io.Closeable;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * The state machine of one shard: the collections it knows and, for each, the partitions it owns
- * (a {@link PartitionIndex} each) with their ownership epochs. It validates every write against the
- * collection and the epoch the caller saw, applies it, and answers reads; searches run over the
- * owned partitions in parallel on {@code searchPool}.
+ * The durable state machine of one shard: the collections it knows and, for each, the partitions it
+ * owns (a {@link PartitionIndex} each) with their ownership epochs, kept on disk as a write-ahead log,
+ * per-partition checkpoints and a metadata file ({@link StorageFiles} names them all).
  *
- * <p>No Vert.x or Hazelcast here: the shard verticle calls it from a worker pool. Thread-safe:
- * writes to one partition are serialised by that partition's lock; reads run concurrently.
+ * <h2>Writes</h2>
+ * A write is validated (collection, dimension, ownership epoch, memory budget) before anything is
+ * logged. Then, under the engine's write lock, its records (one per partition touched) are appended
+ * to the WAL and applied to memory by decoding those same records, the path recovery takes too, so
+ * replay cannot differ from the live path. The returned future completes when the WAL says the
+ * records are durable ({@code sync}: after the group-commit force; {@code async}: once written). A
+ * failed write or force switches the engine to degraded read-only for good: every later write fails
+ * with {@code storage_unavailable}, reads go on. Memory may show a write a few milliseconds before
+ * it is acknowledged; it is in the OS page cache by then, so only a power loss could take it back.
+ *
+ * <h2>Checkpoints</h2>
+ * In the background (every {@code checkpointIntervalMs}, when the WAL passes {@code walMaxBytes}, and
+ * on demand) each owned partition is serialised under the write lock together with the WAL sequence
+ * it covers (every record of that partition up to it), written to its checkpoint file outside the
+ * lock, then one manifest publishes them all and covered WAL segments are deleted.
+ *
+ * <h2>Recovery</h2>
+ * {@link #open()} reads the metadata file, then {@link Recovery} loads each partition's checkpoint and
+ * replays the WAL after it. Corruption anywhere refuses to open with the file and offset.
+ *
+ * <p>No Vert.x or Hazelcast here: the shard verticle calls it from worker threads. Thread-safe.
  */
-public final class ShardEngine {
+public final class ShardEngine implements Closeable {
+  private static final Logger LOG = LoggerFactory.getLogger(ShardEngine.class);
+  /** Bytes a point costs beyond its vector and payload (ids, norms, maps, graph links), for budget estimates. */
+  static final int POINT_OVERHEAD_BYTES = 160;
+  private static final long MEASURE_EVERY_NANOS = 200_000_000L;
+
   /** One collection on this shard. {@code partitions[p]} is null when p is owned elsewhere. */
   static final class CollectionState {
     final CollectionSpec spec;
@@ -44,18 +96,30 @@ public final class ShardEngine {
     }
 
     int[] ownedPartitions() {
-      List<Integer> owned = new ArrayList<>();
-      for (int p = 0; p < partitions.length; p++) {
+      int n = 0;
+      for (PartitionIndex p : partitions) {
+        n += p == null ? 0 : 1;
+      }
+      int[] out = new int[n];
+      for (int p = 0, i = 0; p < partitions.length; p++) {
         if (partitions[p] != null) {
-          owned.add(p);
+          out[i++] = p;
         }
       }
-      return owned.stream().mapToInt(Integer::intValue).toArray();
+      return out;
+    }
+
+    Map<Integer, Long> ownedEpochs() {
+      Map<Integer, Long> m = new TreeMap<>();
+      for (int p : ownedPartitions()) {
+        m.put(p, epochs[p]);
+      }
+      return m;
     }
   }
 
   /** Result of a write: a flag per id (created / deleted / updated) in request order. */
-  public record WriteResult(boolean[] flags) {
+  public record WriteResult(boolean[] flags, long sequence) {
     public int count() {
       int n = 0;
       for (boolean f : flags) {
@@ -65,49 +129,177 @@ public final class ShardEngine {
     }
   }
 
-  private final int shardId;
+  /** What the last checkpoint did. */
+  public record CheckpointStats(Instant finishedAt, long coveredSequence, long durationMillis, int partitions,
+      int segmentsDeleted) {}
+
+  private final EngineOptions options;
   private final ExecutorService searchPool;
   private final Executor indexer;
+  private final StorageFiles files;
   private final Map<Long, CollectionState> collections = new ConcurrentHashMap<>();
+  /** Held while appending to the WAL and applying to memory, so memory order is log order. */
+  private final ReentrantLock writeLock = new ReentrantLock();
+  private final Object metadataLock = new Object();
+  private final Object checkpointLock = new Object();
+  private final AtomicBoolean checkpointQueued = new AtomicBoolean();
+  private final AtomicLong checkpointFailures = new AtomicLong();
+  private final AtomicLong measuredBytes = new AtomicLong();
+  private final AtomicLong addedSinceMeasure = new AtomicLong();
+  private volatile long measuredAtNanos;
+  private volatile StorageUnavailableException degradedBy;
+  private volatile CheckpointStats lastCheckpoint;
+  private volatile RecoveryResult recovery;
+  private volatile Runnable degradedListener = () -> {};
+  private WriteAheadLog wal;
+  private CheckpointStore checkpoints;
+  private ScheduledExecutorService checkpointer;
 
   /**
    * @param searchPool runs the per-partition legs of a search
    * @param indexer    builds ANN graphs in the background (null: exact search only)
    */
-  public ShardEngine(int shardId, ExecutorService searchPool, Executor indexer) {
-    this.shardId = shardId;
+  public ShardEngine(EngineOptions options, ExecutorService searchPool, Executor indexer) {
+    this.options = options;
     this.searchPool = searchPool;
     this.indexer = indexer;
+    this.files = new StorageFiles(options.dataDir());
   }
 
   public int shardId() {
-    return shardId;
+    return options.shardId();
+  }
+
+  // ---------------------------------------------------------------- life cycle
+
+  /**
+   * Recovers the shard from its data directory (metadata, checkpoints, WAL) and starts background
+   * checkpoints. Throws (naming file and offset) when anything on disk is corrupt.
+   */
+  public RecoveryResult open() throws IOException {
+    files.createDirectories();
+    ShardMetadata meta = readMetadata();
+    for (ShardMetadata.CollectionEntry e : meta.collections()) {
+      CollectionState c = new CollectionState(e.spec());
+      e.owned().forEach((p, epoch) -> {
+        c.partitions[p] = new PartitionIndex(e.spec().dimension(), e.spec().metric(), indexer);
+        c.epochs[p] = epoch;
+      });
+      collections.put(e.spec().uid(), c);
+    }
+    wal = WriteAheadLog.open(files, options.walOptions());
+    checkpoints = options.crashPoint() == null ? CheckpointStore.open(files) : CheckpointStore.open(files, options.crashPoint());
+    recovery = new Recovery(files, wal, checkpoints).run(
+        (key, covered, in) -> {
+          CollectionState c = collections.get(key.collectionUid());
+          if (c != null && key.partition() < c.partitions.length && c.partitions[key.partition()] != null) {
+            c.partitions[key.partition()] = PartitionIndex.readFrom(in, indexer);
+          }
+        },
+        this::replay);
+    if (options.durability() == Durability.ASYNC) {
+      LOG.warn("shard {} runs the async durability profile: a write is acknowledged before it is forced to disk, so a "
+          + "power loss can lose the last {} ms of acknowledged writes", options.shardId(), options.walSyncIntervalMs());
+    }
+    measure();
+    checkpointer = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "quiver-shard-" + options.shardId() + "-checkpointer");
+      t.setDaemon(true);
+      return t;
+    });
+    checkpointer.scheduleWithFixedDelay(this::backgroundCheckpoint, options.checkpointIntervalMs(),
+        options.checkpointIntervalMs(), TimeUnit.MILLISECONDS);
+    return recovery;
+  }
+
+  private ShardMetadata readMetadata() throws IOException {
+    var doc = ShardMetadataFile.read(files);
+    if (doc.isEmpty()) {
+      return ShardMetadata.EMPTY;
+    }
+    try {
+      return ShardMetadata.decode(doc.get());
+    } catch (IOException | RuntimeException e) {
+      throw new IOException("shard metadata " + files.shardMetadata() + " does not parse: " + e.getMessage(), e);
+    }
+  }
+
+  /** Applies one replayed record; records of collections or partitions no longer here are skipped. */
+  private void replay(WalRecord r) {
+    CollectionState c = collections.get(r.collectionUid());
+    if (c == null || r.partition() >= c.partitions.length || c.partitions[r.partition()] == null) {
+      return;
+    }
+    apply(c, r.type(), r.partition(), r.body());
+  }
+
+  /** Stops background work and closes the WAL; pending acknowledgements complete first. */
+  @Override
+  public void close() throws IOException {
+    if (checkpointer != null) {
+      checkpointer.shutdownNow();
+    }
+    if (wal != null) {
+      wal.close();
+    }
+  }
+
+  /** Called once, from the failing thread, when the engine turns degraded. */
+  public void onDegraded(Runnable listener) {
+    degradedListener = listener;
   }
 
   // ---------------------------------------------------------------- collections
 
   /**
    * Creates the collection here (idempotent) and takes ownership of {@code owned} partitions at the
-   * given epochs. Returns true when the collection was new on this shard.
+   * given epochs, durably, before returning. Returns true when the collection was new on this shard.
    */
-  public synchronized boolean createCollection(CollectionSpec spec, Map<Integer, Long> owned) {
-    CollectionState existing = collections.get(spec.uid());
-    CollectionState state = existing != null ? existing : new CollectionState(spec);
-    owned.forEach((p, epoch) -> {
-      if (p < 0 || p >= spec.partitions()) {
-        throw QuiverException.invalid("partition " + p + " is outside 0.." + (spec.partitions() - 1));
+  public boolean createCollection(CollectionSpec spec, Map<Integer, Long> owned) throws IOException {
+    checkWritable();
+    synchronized (metadataLock) {
+      CollectionState existing = collections.get(spec.uid());
+      CollectionState c = existing != null ? existing : new CollectionState(spec);
+      for (var e : owned.entrySet()) {
+        int p = e.getKey();
+        if (p < 0 || p >= spec.partitions()) {
+          throw QuiverException.invalid("partition " + p + " is outside 0.." + (spec.partitions() - 1));
+        }
+        if (c.partitions[p] == null) {
+          c.partitions[p] = new PartitionIndex(spec.dimension(), spec.metric(), indexer);
+        }
+        c.epochs[p] = Math.max(c.epochs[p], e.getValue());
       }
-      if (state.partitions[p] == null) {
-        state.partitions[p] = new PartitionIndex(spec.dimension(), spec.metric(), indexer);
-      }
-      state.epochs[p] = Math.max(state.epochs[p], epoch);
-    });
-    collections.put(spec.uid(), state);
-    return existing == null;
+      collections.put(spec.uid(), c);
+      writeMetadata();
+      return existing == null;
+    }
   }
 
-  public synchronized boolean dropCollection(long uid) {
-    return collections.remove(uid) != null;
+  /** Forgets the collection: metadata first, then its checkpoints. Its WAL records are skipped from now on. */
+  public boolean dropCollection(long uid) throws IOException {
+    synchronized (metadataLock) {
+      CollectionState c = collections.remove(uid);
+      if (c == null) {
+        return false;
+      }
+      writeMetadata();
+      List<PartitionKey> keys = new ArrayList<>();
+      for (int p = 0; p < c.partitions.length; p++) {
+        keys.add(new PartitionKey(uid, p));
+      }
+      synchronized (checkpointLock) {
+        checkpoints.drop(keys);
+      }
+      return true;
+    }
+  }
+
+  private void writeMetadata() throws IOException {
+    List<ShardMetadata.CollectionEntry> entries = new ArrayList<>();
+    collections.values().stream().sorted(Comparator.comparingLong(c -> c.spec.uid()))
+        .forEach(c -> entries.add(new ShardMetadata.CollectionEntry(c.spec, c.ownedEpochs())));
+    ShardMetadataFile.write(files, new ShardMetadata(entries).encode());
   }
 
   public List<CollectionSpec> collections() {
@@ -117,54 +309,310 @@ public final class ShardEngine {
   // ---------------------------------------------------------------- writes
 
   /**
-   * Upserts points. {@code vectors[i]} and {@code payloads[i]} (null = no payload) belong to
+   * Upserts points. {@code vectors[i]} and {@code payloads[i]} (JSON object bytes, or null) belong to
    * {@code ids[i]}; {@code epochs} maps each touched partition to the epoch the caller saw.
    */
-  public WriteResult upsert(long uid, long[] ids, float[][] vectors, Payload[] payloads, Map<Integer, Long> epochs) {
+  public CompletableFuture<WriteResult> upsert(long uid, long[] ids, float[][] vectors, byte[][] payloads,
+      Map<Integer, Long> epochs) {
+    checkWritable();
     CollectionState c = collection(uid);
+    long growth = 0;
     for (int i = 0; i < ids.length; i++) {
-      checkVector(c.spec, vectors[i], "values");
+      checkVector(c.spec, vectors[i]);
+      growth += 4L * c.spec.dimension() + (payloads[i] == null ? 0 : 2L * payloads[i].length) + POINT_OVERHEAD_BYTES;
     }
+    reserve(growth);
     int[] partitions = partitionsOf(c, ids, epochs);
-    boolean[] created = new boolean[ids.length];
-    for (int i = 0; i < ids.length; i++) {
-      PartitionIndex index = c.partitions[partitions[i]];
-      created[i] = index.upsert(ids[i], vectors[i], payloads[i] == null ? Payload.EMPTY : payloads[i]);
-    }
-    return new WriteResult(created);
+    List<WalEntry> entries = new ArrayList<>();
+    forEachPartition(partitions, (p, rows) -> entries.add(
+        new WalEntry(WalBodies.UPSERT, uid, p, WalBodies.upsert(ids, vectors, payloads, rows, c.spec.dimension()))));
+    return log(c, entries, ids, partitions);
   }
 
-  public WriteResult delete(long uid, long[] ids, Map<Integer, Long> epochs) {
+  /** Deletes points; allowed when the memory budget is full (it only frees memory). */
+  public CompletableFuture<WriteResult> delete(long uid, long[] ids, Map<Integer, Long> epochs) {
+    checkWritable();
     CollectionState c = collection(uid);
     int[] partitions = partitionsOf(c, ids, epochs);
-    boolean[] deleted = new boolean[ids.length];
-    for (int i = 0; i < ids.length; i++) {
-      deleted[i] = c.partitions[partitions[i]].delete(ids[i]);
-    }
-    return new WriteResult(deleted);
+    List<WalEntry> entries = new ArrayList<>();
+    forEachPartition(partitions, (p, rows) -> entries.add(new WalEntry(WalBodies.DELETE, uid, p, WalBodies.delete(ids, rows))));
+    return log(c, entries, ids, partitions);
   }
 
-  /** Merges {@code set} into, and removes {@code deleteKeys} from, the payload of each existing id. */
-  public WriteResult updatePayload(long uid, long[] ids, Payload set, List<String> deleteKeys, Map<Integer, Long> epochs) {
+  /**
+   * Merges {@code set} into, and removes {@code deleteKeys} from, the payload of each existing id.
+   * The record carries each resulting payload, so replay does not depend on the order of merges.
+   */
+  public CompletableFuture<WriteResult> updatePayload(long uid, long[] ids, Payload set, List<String> deleteKeys,
+      Map<Integer, Long> epochs) {
+    checkWritable();
     CollectionState c = collection(uid);
     int[] partitions = partitionsOf(c, ids, epochs);
-    boolean[] updated = new boolean[ids.length];
-    for (int i = 0; i < ids.length; i++) {
-      PartitionIndex index = c.partitions[partitions[i]];
-      StoredPoint point = index.get(ids[i]);
-      if (point == null) {
-        continue;
-      }
-      Payload next = point.payload() == null ? Payload.EMPTY : point.payload();
-      if (set != null) {
-        next = next.merge(set);
-      }
-      if (!deleteKeys.isEmpty()) {
-        next = next.withoutKeys(deleteKeys);
-      }
-      updated[i] = index.updatePayload(ids[i], next);
+    if (set != null) {
+      reserve(2L * set.jsonLength() * ids.length);
     }
-    return new WriteResult(updated);
+    writeLock.lock();
+    try {
+      // Under the write lock: the payloads read here are the ones the record replaces.
+      boolean[] exists = new boolean[ids.length];
+      byte[][] next = new byte[ids.length][];
+      for (int i = 0; i < ids.length; i++) {
+        StoredPoint point = c.partitions[partitions[i]].get(ids[i]);
+        if (point != null) {
+          Payload p = point.payload() == null ? Payload.EMPTY : point.payload();
+          if (set != null) {
+            p = p.merge(set);
+          }
+          if (!deleteKeys.isEmpty()) {
+            p = p.withoutKeys(deleteKeys);
+          }
+          exists[i] = true;
+          next[i] = p.json();
+        }
+      }
+      int[] present = java.util.stream.IntStream.range(0, ids.length).filter(i -> exists[i]).toArray();
+      if (present.length == 0) {
+        return CompletableFuture.completedFuture(new WriteResult(new boolean[ids.length], wal.lastSequence()));
+      }
+      int[] presentPartitions = new int[ids.length];
+      Arrays.fill(presentPartitions, -1);
+      for (int i : present) {
+        presentPartitions[i] = partitions[i];
+      }
+      List<WalEntry> entries = new ArrayList<>();
+      forEachPartition(presentPartitions, (p, rows) -> entries.add(
+          new WalEntry(WalBodies.SET_PAYLOAD, uid, p, WalBodies.setPayload(ids, r -> next[r], rows))));
+      return logLocked(c, entries, ids, presentPartitions);
+    } finally {
+      writeLock.unlock();
+    }
+  }
+
+  private CompletableFuture<WriteResult> log(CollectionState c, List<WalEntry> entries, long[] ids, int[] partitions) {
+    writeLock.lock();
+    try {
+      return logLocked(c, entries, ids, partitions);
+    } finally {
+      writeLock.unlock();
+    }
+  }
+
+  /**
+   * Appends {@code entries} (one per partition, ascending) and applies them; the flags come from the
+   * apply step, in request order. Caller holds the write lock.
+   */
+  private CompletableFuture<WriteResult> logLocked(CollectionState c, List<WalEntry> entries, long[] ids, int[] partitions) {
+    checkWritable();
+    CompletableFuture<Long> durable = wal.appendAll(entries);
+    if (durable.isCompletedExceptionally()) {
+      return durable.handle((seq, err) -> {
+        throw degrade(err);
+      });
+    }
+    boolean[] flags = new boolean[ids.length];
+    for (WalEntry e : entries) {
+      boolean[] applied = apply(c, e.type(), e.partition(), e.body());
+      // Entries of one partition are the request rows of that partition, in request order.
+      int k = 0;
+      for (int i = 0; i < ids.length; i++) {
+        if (partitions[i] == e.partition()) {
+          flags[i] = applied[k++];
+        }
+      }
+    }
+    if (wal.sizeBytes() > options.walMaxBytes()) {
+      requestCheckpoint();
+    }
+    return durable.handle((seq, err) -> {
+      if (err != null) {
+        throw degrade(err);
+      }
+      return new WriteResult(flags, seq);
+    });
+  }
+
+  /** Applies one record to its partition; returns a flag per entry (created / deleted / updated). */
+  private static boolean[] apply(CollectionState c, byte type, int partition, ByteBuffer body) {
+    PartitionIndex index = c.partitions[partition];
+    WalBodies.Entry[] entries = WalBodies.decode(type, body, c.spec.dimension());
+    boolean[] flags = new boolean[entries.length];
+    for (int i = 0; i < entries.length; i++) {
+      WalBodies.Entry e = entries[i];
+      flags[i] = switch (type) {
+        case WalBodies.UPSERT -> index.upsert(e.id(), e.vector(), payload(e.payload()));
+        case WalBodies.DELETE -> index.delete(e.id());
+        case WalBodies.SET_PAYLOAD -> index.updatePayload(e.id(), payload(e.payload()));
+        default -> throw new IllegalStateException("unknown record type " + type);
+      };
+    }
+    return flags;
+  }
+
+  private static Payload payload(byte[] json) {
+    return json == null || json.length == 0 ? Payload.EMPTY : Payload.fromJson(json);
+  }
+
+  private interface PartitionRows {
+    void accept(int partition, int[] rows);
+  }
+
+  /** Calls {@code f} once per partition (ascending) with the request rows in it; rows with partition -1 are skipped. */
+  private static void forEachPartition(int[] partitions, PartitionRows f) {
+    TreeMap<Integer, List<Integer>> byPartition = new TreeMap<>();
+    for (int i = 0; i < partitions.length; i++) {
+      if (partitions[i] >= 0) {
+        byPartition.computeIfAbsent(partitions[i], p -> new ArrayList<>()).add(i);
+      }
+    }
+    byPartition.forEach((p, rows) -> f.accept(p, rows.stream().mapToInt(Integer::intValue).toArray()));
+  }
+
+  private QuiverException degrade(Throwable err) {
+    Throwable cause = err instanceof java.util.concurrent.CompletionException && err.getCause() != null ? err.getCause() : err;
+    if (cause instanceof StorageUnavailableException s && degradedBy == null) {
+      degradedBy = s;
+      LOG.error("shard {} storage failed; switching to degraded read-only until restarted", options.shardId(), s);
+      degradedListener.run();
+    }
+    return new QuiverException(ErrorCode.STORAGE_UNAVAILABLE, "shard " + options.shardId()
+        + " cannot write to its storage (" + cause.getMessage() + "); it serves reads only until restarted");
+  }
+
+  private void checkWritable() {
+    StorageUnavailableException s = degradedBy;
+    if (s != null || (wal != null && wal.isFailed())) {
+      throw degrade(s != null ? s : new StorageUnavailableException("WAL failed", null));
+    }
+  }
+
+  /** True once a storage failure made this shard read-only. */
+  public boolean degraded() {
+    return degradedBy != null;
+  }
+
+  // ---------------------------------------------------------------- memory budget
+
+  /** Refuses growth beyond the budget with {@code resource_exhausted}; measures precisely before refusing. */
+  private void reserve(long bytes) {
+    long budget = options.memoryBudgetBytes();
+    if (measuredBytes.get() + addedSinceMeasure.get() + bytes > budget || System.nanoTime() - measuredAtNanos > MEASURE_EVERY_NANOS) {
+      measure();
+      if (measuredBytes.get() + bytes > budget) {
+        throw new QuiverException(ErrorCode.RESOURCE_EXHAUSTED, String.format(
+            "shard %d memory budget is full (%d of %d MiB used, this write needs %d KiB more); delete points or add shards",
+            options.shardId(), measuredBytes.get() >> 20, budget >> 20, Math.max(1, bytes >> 10)));
+      }
+    }
+    addedSinceMeasure.addAndGet(bytes);
+  }
+
+  private void measure() {
+    addedSinceMeasure.set(0);
+    measuredAtNanos = System.nanoTime();
+    measuredBytes.set(ramBytesUsed());
+  }
+
+  /** Bytes held by every partition's structures and the WAL's buffers. */
+  public long ramBytesUsed() {
+    long n = wal == null ? 0 : wal.ramBytesUsed();
+    for (CollectionState c : collections.values()) {
+      for (int p : c.ownedPartitions()) {
+        n += c.partitions[p].ramBytesUsed();
+      }
+    }
+    return n;
+  }
+
+  public long memoryBudgetBytes() {
+    return options.memoryBudgetBytes();
+  }
+
+  // ---------------------------------------------------------------- checkpoints
+
+  /** Asks the background checkpointer for a checkpoint soon (once, however often it is asked). */
+  public void requestCheckpoint() {
+    if (checkpointer != null && checkpointQueued.compareAndSet(false, true)) {
+      checkpointer.execute(this::backgroundCheckpoint);
+    }
+  }
+
+  private void backgroundCheckpoint() {
+    checkpointQueued.set(false);
+    try {
+      checkpoint();
+    } catch (IOException | RuntimeException e) {
+      checkpointFailures.incrementAndGet();
+      LOG.error("shard {} checkpoint failed; the WAL keeps every record until one succeeds", options.shardId(), e);
+    }
+  }
+
+  /**
+   * Checkpoints every owned partition now and deletes the WAL segments the new checkpoints cover.
+   * Writes to other partitions go on meanwhile; each partition is paused only while it is copied.
+   */
+  public CheckpointStats checkpoint() throws IOException {
+    synchronized (checkpointLock) {
+      long started = System.nanoTime();
+      List<CheckpointFile> written = new ArrayList<>();
+      Set<PartitionKey> live = new HashSet<>();
+      long covered = 0;
+      for (CollectionState c : List.copyOf(collections.values())) {
+        for (int p : c.ownedPartitions()) {
+          byte[] state;
+          long seq;
+          writeLock.lock();
+          try {
+            seq = wal.lastSequence();
+            ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+            c.partitions[p].writeTo(new DataOutputStream(bytes));
+            state = bytes.toByteArray();
+          } finally {
+            writeLock.unlock();
+          }
+          written.add(checkpoints.writeFile(c.spec.uid(), p, seq, out -> out.write(state)));
+          live.add(new PartitionKey(c.spec.uid(), p));
+          covered = Math.max(covered, seq);
+        }
+      }
+      if (!written.isEmpty()) {
+        checkpoints.publish(written);
+      }
+      int deleted = checkpoints.retireObsolete(wal, live).segmentsDeleted();
+      CheckpointStats stats = new CheckpointStats(Instant.now(), covered, (System.nanoTime() - started) / 1_000_000,
+          written.size(), deleted);
+      lastCheckpoint = stats;
+      LOG.info("shard {} checkpoint: {} partitions up to sequence {} in {} ms, {} WAL segments deleted",
+          options.shardId(), stats.partitions(), covered, stats.durationMillis(), deleted);
+      return stats;
+    }
+  }
+
+  public CheckpointStats lastCheckpoint() {
+    return lastCheckpoint;
+  }
+
+  public long checkpointFailures() {
+    return checkpointFailures.get();
+  }
+
+  public RecoveryResult recovery() {
+    return recovery;
+  }
+
+  public long walBytes() {
+    return wal.sizeBytes();
+  }
+
+  public long walSequence() {
+    return wal.lastSequence();
+  }
+
+  public long walForces() {
+    return wal.forceCount();
+  }
+
+  public Durability durability() {
+    return options.durability();
   }
 
   // ---------------------------------------------------------------- reads
@@ -221,7 +669,10 @@ public final class ShardEngine {
       Filter filter, boolean includePayload) {
     CollectionState c = collection(uid);
     for (float[] q : queries) {
-      checkVector(c.spec, q, "query");
+      if (q.length != c.spec.dimension()) {
+        throw QuiverException.invalid("query has dimension " + q.length + " but collection '" + c.spec.name()
+            + "' has dimension " + c.spec.dimension());
+      }
       for (int i = 0; i < q.length; i++) {
         if (!Float.isFinite(q[i])) {
           throw QuiverException.invalid("query[" + i + "] is not a finite number");
@@ -279,36 +730,25 @@ public final class ShardEngine {
     return collections.values().stream().mapToInt(c -> c.ownedPartitions().length).sum();
   }
 
-  /** Bytes held by every partition's structures. */
-  public long ramBytesUsed() {
-    long n = 0;
-    for (CollectionState c : collections.values()) {
-      for (int p : c.ownedPartitions()) {
-        n += c.partitions[p].ramBytesUsed();
-      }
-    }
-    return n;
-  }
-
   // ---------------------------------------------------------------- checks
 
   private CollectionState collection(long uid) {
     CollectionState c = collections.get(uid);
     if (c == null) {
-      throw QuiverException.notFound("collection " + uid + " is not on shard " + shardId);
+      throw QuiverException.notFound("collection " + uid + " is not on shard " + options.shardId());
     }
     return c;
   }
 
-  private static void checkVector(CollectionSpec spec, float[] v, String field) {
+  private static void checkVector(CollectionSpec spec, float[] v) {
     if (v.length != spec.dimension()) {
-      throw QuiverException.invalid(field + " has dimension " + v.length + " but collection '" + spec.name()
+      throw QuiverException.invalid("values has dimension " + v.length + " but collection '" + spec.name()
           + "' has dimension " + spec.dimension());
     }
-    if (spec.strictFinite() && field.equals("values")) {
+    if (spec.strictFinite()) {
       for (int i = 0; i < v.length; i++) {
         if (!Float.isFinite(v[i])) {
-          throw QuiverException.invalid(field + "[" + i + "] is not a finite number");
+          throw QuiverException.invalid("values[" + i + "] is not a finite number");
         }
       }
     }
@@ -325,12 +765,12 @@ public final class ShardEngine {
       partitions[i] = p;
       Long seen = epochs.get(p);
       if (c.partitions[p] == null) {
-        throw new QuiverException(ErrorCode.STALE_EPOCH, "shard " + shardId + " does not own partition " + p
+        throw new QuiverException(ErrorCode.STALE_EPOCH, "shard " + options.shardId() + " does not own partition " + p
             + " of collection '" + c.spec.name() + "'");
       }
       if (seen == null || seen != c.epochs[p]) {
         throw new QuiverException(ErrorCode.STALE_EPOCH, "partition " + p + " of collection '" + c.spec.name()
-            + "' is at epoch " + c.epochs[p] + " on shard " + shardId + " but the write carried " + seen);
+            + "' is at epoch " + c.epochs[p] + " on shard " + options.shardId() + " but the write carried " + seen);
       }
     }
     return partitions;

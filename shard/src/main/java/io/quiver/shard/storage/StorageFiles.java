@@ -37,6 +37,7 @@ public final class StorageFiles {
     static final String CHECKPOINT_SUFFIX = ".ckpt";
     static final String TEMP_SUFFIX = ".tmp";
     static final String MANIFEST_NAME = "MANIFEST";
+    static final String SHARD_METADATA_NAME = "SHARD";
 
     private static final Pattern SEGMENT_NAME = Pattern.compile("(\\d{20})" + Pattern.quote(WAL_SUFFIX));
     private static final Pattern CHECKPOINT_NAME =
@@ -66,6 +67,11 @@ public final class StorageFiles {
 
     public Path manifest() {
         return checkpointDirectory.resolve(MANIFEST_NAME);
+    }
+
+    /** The shard metadata file ({@link ShardMetadataFile}): collections, owned partitions, epochs. */
+    public Path shardMetadata() {
+        return dataDirectory.resolve(SHARD_METADATA_NAME);
     }
 
     /** Creates the data, WAL and checkpoint directories if they are missing. */
@@ -157,7 +163,7 @@ public final class StorageFiles {
     /** Temporary files left in the WAL and checkpoint directories, e.g. by a crash before a rename. */
     public List<Path> listTemporaryFiles() throws IOException {
         List<Path> out = new ArrayList<>();
-        for (Path dir : List.of(walDirectory, checkpointDirectory)) {
+        for (Path dir : List.of(dataDirectory, walDirectory, checkpointDirectory)) {
             for (Path p : list(dir)) {
                 if (p.getFileName().toString().endsWith(TEMP_SUFFIX)) {
                     out.add(p);

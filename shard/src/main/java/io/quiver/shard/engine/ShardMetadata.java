@@ -1,0 +1,59 @@
+package io.quiver.shard.engine;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.quiver.shard.index.Metric;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The document in the shard metadata file: the collections this shard knows, and for each the
+ * partitions it owns with their ownership epochs. Encoded as JSON:
+ * {@code {"version":1,"collections":[{"tenant","name","uid","dimension","metric","strict_finite",
+ * "partitions","owned":{"<partition>":<epoch>}}]}}. Immutable.
+ */
+record ShardMetadata(List<CollectionEntry> collections) {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** One collection and the epochs of the partitions owned here. */
+  record CollectionEntry(CollectionSpec spec, Map<Integer, Long> owned) {}
+
+  static final ShardMetadata EMPTY = new ShardMetadata(List.of());
+
+  byte[] encode() {
+    ObjectNode root = JSON.createObjectNode().put("version", 1);
+    ArrayNode arr = root.putArray("collections");
+    for (CollectionEntry e : collections) {
+      CollectionSpec s = e.spec();
+      ObjectNode c = arr.addObject()
+          .put("tenant", s.tenant()).put("name", s.name()).put("uid", s.uid()).put("dimension", s.dimension())
+          .put("metric", s.metric().wireName()).put("strict_finite", s.strictFinite()).put("partitions", s.partitions());
+      ObjectNode owned = c.putObject("owned");
+      new TreeMap<>(e.owned()).forEach((p, epoch) -> owned.put(Integer.toString(p), epoch));
+    }
+    try {
+      return JSON.writeValueAsBytes(root);
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  static ShardMetadata decode(byte[] doc) throws IOException {
+    JsonNode root = JSON.readTree(doc);
+    List<CollectionEntry> out = new ArrayList<>();
+    for (JsonNode c : root.path("collections")) {
+      CollectionSpec spec = new CollectionSpec(c.get("tenant").asText(), c.get("name").asText(), c.get("uid").asLong(),
+          c.get("dimension").asInt(), Metric.parse(c.get("metric").asText()), c.get("strict_finite").asBoolean(),
+          c.get("partitions").asInt());
+      Map<Integer, Long> owned = new TreeMap<>();
+      c.path("owned").fields().forEachRemaining(f -> owned.put(Integer.parseInt(f.getKey()), f.getValue().asLong()));
+      out.add(new CollectionEntry(spec, owned));
+    }
+    return new ShardMetadata(List.copyOf(out));
+  }
+}
