@@ -492,8 +492,13 @@ public final class ShardEngine implements Closeable {
 
   // ---------------------------------------------------------------- memory budget
 
-  /** Refuses growth beyond the budget with {@code resource_exhausted}; measures precisely before refusing. */
-  private void reserve(long bytes) {
+  /**
+   * Refuses growth beyond the budget with {@code resource_exhausted}; measures precisely before
+   * refusing. The estimate is taken half again as large; arrays and maps grow by steps, so the last
+   * accepted write may still carry usage past the budget by one such step (a few percent at most).
+   */
+  private void reserve(long estimate) {
+    long bytes = estimate + estimate / 2;
     long budget = options.memoryBudgetBytes();
     if (measuredBytes.get() + addedSinceMeasure.get() + bytes > budget || System.nanoTime() - measuredAtNanos > MEASURE_EVERY_NANOS) {
       measure();

@@ -22,7 +22,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * completed force covered, so a test can check acknowledgements against it independently of the log.
  * Thread-safe.
  */
-final class FaultInjectingOpener implements ChannelOpener {
+public final class FaultInjectingOpener implements ChannelOpener {
 
     private volatile IOException writeFailure;
     private volatile IOException forceFailure;
@@ -35,20 +35,20 @@ final class FaultInjectingOpener implements ChannelOpener {
         return new Channel(path, FileChannel.open(path, options));
     }
 
-    void failWrites(IOException failure) {
+    public void failWrites(IOException failure) {
         this.writeFailure = failure;
     }
 
-    void failForces(IOException failure) {
+    public void failForces(IOException failure) {
         this.forceFailure = failure;
     }
 
     /** Every force waits (at most 30 s) until the latch opens. */
-    void holdForces(CountDownLatch gate) {
+    public void holdForces(CountDownLatch gate) {
         this.forceGate = gate;
     }
 
-    long completedForces() {
+    public long completedForces() {
         return completedForces.get();
     }
 
