@@ -35,12 +35,14 @@ import java.util.stream.Collectors;
  * <p>Layout in Hazelcast: map {@code quiver.collections} (key {@code tenant/name}, value the
  * collection JSON), map {@code quiver.meta} entry {@code partition_table} (the whole table as JSON
  * with its version, replaced by compare-and-set), map {@code quiver.shards} (key shard id, value the
- * shard JSON). A shard counts as live while the Hazelcast member that registered it is a member.
+ * shard JSON), map {@code quiver.dropped} (uids of dropped collections). A shard counts as live while the Hazelcast member that registered it is a member.
  */
 public final class ClusterView {
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ClusterView.class);
   static final String COLLECTIONS = "quiver.collections";
   static final String META = "quiver.meta";
   static final String SHARDS = "quiver.shards";
+  static final String DROPPED = "quiver.dropped";
   static final String TABLE_KEY = "partition_table";
 
   private final Vertx vertx;
@@ -48,6 +50,7 @@ public final class ClusterView {
   private final IMap<String, String> collections;
   private final IMap<String, String> meta;
   private final IMap<String, String> shards;
+  private final IMap<Long, Long> dropped;
 
   private final AtomicReference<Map<String, CollectionInfo>> catalog = new AtomicReference<>(Map.of());
   private final AtomicReference<PartitionTable> table = new AtomicReference<>(PartitionTable.EMPTY);
@@ -60,6 +63,7 @@ public final class ClusterView {
     this.collections = hz.getMap(COLLECTIONS);
     this.meta = hz.getMap(META);
     this.shards = hz.getMap(SHARDS);
+    this.dropped = hz.getMap(DROPPED);
     // Listen first, then load: a change between the two is seen by the reload it triggers.
     collections.addEntryListener(new Reload(this::reloadCatalog), false);
     meta.addEntryListener(new Reload(this::reloadTable), TABLE_KEY, false);
@@ -202,13 +206,54 @@ public final class ClusterView {
     });
   }
 
-  /** Removes a collection from the catalog and the partition table. */
+  /**
+   * Removes a collection from the catalog and the partition table, and remembers its uid as dropped
+   * so that a shard that was down meanwhile deletes its copy instead of bringing it back.
+   */
   public Future<Boolean> dropCollection(CollectionInfo info) {
     return vertx.executeBlocking(() -> {
+      dropped.put(info.uid(), System.currentTimeMillis());
       boolean removed = collections.remove(info.key(), info.toJson().encode());
       updateTable(t -> t.remove(info.uid()));
       reloadCatalog();
       return removed;
+    });
+  }
+
+  /**
+   * What a shard brings back after a restart: the collections on its disk, the partitions it owns
+   * with their epochs, and the uids it knows were dropped. Rebuilds the catalog and partition table
+   * after a restart of the whole cluster (Hazelcast keeps nothing on disk): a collection missing from
+   * the catalog is published again, and each claimed partition goes to the claimer unless the table
+   * knows an owner at a newer epoch. Returns the uids the shard must delete: dropped ones, and those
+   * whose name the catalog now gives to another collection.
+   */
+  public Future<List<Long>> claim(int shardId, List<CollectionInfo> local, Map<Long, Map<Integer, Long>> owned,
+      List<Long> droppedUids) {
+    return vertx.executeBlocking(() -> {
+      droppedUids.forEach(uid -> dropped.putIfAbsent(uid, System.currentTimeMillis()));
+      List<Long> stale = new ArrayList<>();
+      for (CollectionInfo c : local) {
+        if (dropped.containsKey(c.uid())) {
+          stale.add(c.uid());
+          continue;
+        }
+        String existing = collections.get(c.key());
+        if (existing != null && CollectionInfo.fromJson(new JsonObject(existing)).uid() != c.uid()) {
+          stale.add(c.uid());
+          continue;
+        }
+        Map<Integer, Long> claims = owned.getOrDefault(c.uid(), Map.of());
+        updateTable(t -> {
+          PartitionTable.Assignment a = t.getOrDefault(c.uid(), PartitionTable.Assignment.unknown(c.uid(), c.partitions()));
+          t.put(c.uid(), a.withClaims(shardId, claims));
+        });
+        if (existing == null && collections.putIfAbsent(c.key(), c.toJson().encode()) == null) {
+          LOG.info("collection {} restored into the catalog from shard {}", c.key(), shardId);
+        }
+      }
+      reloadCatalog();
+      return stale;
     });
   }
 

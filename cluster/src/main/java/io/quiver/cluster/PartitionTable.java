@@ -18,6 +18,9 @@ import java.util.Map;
 public final class PartitionTable {
   /** Ownership of one collection's partitions. Arrays are never modified after construction. */
   public record Assignment(long collectionUid, int[] owners, long[] epochs) {
+    /** Owner of a partition whose shard has not (yet) claimed it after a full cluster restart. */
+    public static final int UNKNOWN_OWNER = -1;
+
     public int ownerOf(int partition) {
       return owners[partition];
     }
@@ -31,9 +34,42 @@ public final class PartitionTable {
       return java.util.stream.IntStream.range(0, owners.length).filter(p -> owners[p] == shardId).toArray();
     }
 
-    /** The distinct shards owning at least one partition, ascending. */
+    /** The distinct shards owning at least one partition, ascending (unknown owners left out). */
     public int[] shards() {
-      return Arrays.stream(owners).distinct().sorted().toArray();
+      return Arrays.stream(owners).filter(o -> o != UNKNOWN_OWNER).distinct().sorted().toArray();
+    }
+
+    /** The first partition without a known owner, or -1 when every partition has one. */
+    public int firstUnowned() {
+      for (int p = 0; p < owners.length; p++) {
+        if (owners[p] == UNKNOWN_OWNER) {
+          return p;
+        }
+      }
+      return -1;
+    }
+
+    /**
+     * This assignment with {@code shardId}'s claims merged in: a claimed partition goes to the
+     * claimer when the table does not know its owner or knows it at an older epoch.
+     */
+    public Assignment withClaims(int shardId, Map<Integer, Long> claims) {
+      int[] o = owners.clone();
+      long[] e = epochs.clone();
+      claims.forEach((p, epoch) -> {
+        if (p < o.length && (o[p] == UNKNOWN_OWNER || e[p] < epoch)) {
+          o[p] = shardId;
+          e[p] = epoch;
+        }
+      });
+      return new Assignment(collectionUid, o, e);
+    }
+
+    /** An assignment where no partition has a known owner yet. */
+    public static Assignment unknown(long uid, int partitions) {
+      int[] o = new int[partitions];
+      Arrays.fill(o, UNKNOWN_OWNER);
+      return new Assignment(uid, o, new long[partitions]);
     }
 
     public JsonObject toJson() {

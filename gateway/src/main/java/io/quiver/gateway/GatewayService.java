@@ -162,7 +162,7 @@ public final class GatewayService {
       Map<Integer, List<Integer>> byShard = new TreeMap<>();
       for (int i = 0; i < points.size(); i++) {
         int p = Partitioning.partitionOf(points.get(i).id(), info.partitions());
-        byShard.computeIfAbsent(a.ownerOf(p), s -> new ArrayList<>()).add(i);
+        byShard.computeIfAbsent(ownerOf(info, a, p), s -> new ArrayList<>()).add(i);
       }
       List<Integer> shardOrder = new ArrayList<>(byShard.keySet());
       List<Future<UpsertResponse>> legs = new ArrayList<>();
@@ -222,7 +222,7 @@ public final class GatewayService {
     return collection(caller, name).compose(info -> {
       int p = Partitioning.partitionOf(id, info.partitions());
       GetRequest req = GetRequest.newBuilder().setCollection(ref(info)).setId(id).build();
-      return shards.call(assignment(info).ownerOf(p), ShardServiceGrpcClient.Get, req, caller)
+      return shards.call(ownerOf(info, assignment(info), p), ShardServiceGrpcClient.Get, req, caller)
           .compose((GetResponse r) -> r.getFound()
               ? Future.succeededFuture(new PointRead(id, PackedFloats.unpack(r.getVector()),
                   r.getPayload().isEmpty() ? null : r.getPayload().toByteArray()))
@@ -236,7 +236,7 @@ public final class GatewayService {
       int p = Partitioning.partitionOf(id, info.partitions());
       DeleteRequest req = DeleteRequest.newBuilder().setCollection(ref(info)).addIds(id)
           .addEpochs(PartitionEpoch.newBuilder().setPartition(p).setEpoch(a.epochOf(p))).build();
-      return shards.call(a.ownerOf(p), ShardServiceGrpcClient.Delete, req, caller)
+      return shards.call(ownerOf(info, a, p), ShardServiceGrpcClient.Delete, req, caller)
           .map((DeleteResponse r) -> r.getDeleted(0));
     });
   }
@@ -253,7 +253,7 @@ public final class GatewayService {
       PartitionTable.Assignment a = assignment(info);
       Map<Integer, List<Long>> byShard = new TreeMap<>();
       for (long id : ids) {
-        byShard.computeIfAbsent(a.ownerOf(Partitioning.partitionOf(id, info.partitions())), s -> new ArrayList<>()).add(id);
+        byShard.computeIfAbsent(ownerOf(info, a, Partitioning.partitionOf(id, info.partitions())), s -> new ArrayList<>()).add(id);
       }
       List<Future<UpdatePayloadResponse>> legs = new ArrayList<>();
       byShard.forEach((shard, shardIds) -> {
@@ -355,7 +355,12 @@ public final class GatewayService {
       if (spec.filter() != null) {
         req.setFilter(spec.filter());
       }
-      int[] owners = assignment(info).shards();
+      PartitionTable.Assignment assignment = assignment(info);
+      boolean unowned = assignment.firstUnowned() >= 0;
+      if (unowned && !spec.allowPartial()) {
+        throw unowned(info, assignment.firstUnowned());
+      }
+      int[] owners = assignment.shards();
       List<Future<SearchResponse>> legs = new ArrayList<>();
       for (int shard : owners) {
         legs.add(shards.call(shard, ShardServiceGrpcClient.Search, req.build(), caller));
@@ -371,6 +376,9 @@ public final class GatewayService {
             failedShards.add(owners[i]);
             firstError = firstError == null ? legs.get(i).cause() : firstError;
           }
+        }
+        if (answers.isEmpty() && firstError == null) {
+          return failed(unowned(info, assignment.firstUnowned()));
         }
         if (firstError != null && (!spec.allowPartial() || answers.isEmpty() || !isShardFailure(firstError))) {
           return failed(firstError);
@@ -393,7 +401,7 @@ public final class GatewayService {
           results.add(new QueryResult(SearchParams.displayMode(mode == null ? "exact" : mode, spec.mode()),
               TopKMerger.merge(perShard, spec.limit(), higherIsBetter)));
         }
-        return Future.succeededFuture(new SearchOutcome(metric, results, !failedShards.isEmpty(), failedShards));
+        return Future.succeededFuture(new SearchOutcome(metric, results, unowned || !failedShards.isEmpty(), failedShards));
       });
     });
   }
@@ -411,6 +419,15 @@ public final class GatewayService {
     return info == null ? failed(QuiverException.notFound("collection '" + name + "' not found")) : Future.succeededFuture(info);
   }
 
+  /** The owner of {@code partition}, or {@code shard_unavailable} when no shard has claimed it yet. */
+  private static int ownerOf(CollectionInfo info, PartitionTable.Assignment a, int partition) {
+    int owner = a.ownerOf(partition);
+    if (owner == PartitionTable.Assignment.UNKNOWN_OWNER) {
+      throw unowned(info, partition);
+    }
+    return owner;
+  }
+
   private PartitionTable.Assignment assignment(CollectionInfo info) {
     PartitionTable.Assignment a = view.table().assignment(info.uid());
     if (a == null) {
@@ -420,11 +437,20 @@ public final class GatewayService {
   }
 
   private <T> List<Future<T>> fanOut(CollectionInfo info, java.util.function.IntFunction<Future<T>> call) {
+    PartitionTable.Assignment a = assignment(info);
+    if (a.firstUnowned() >= 0) {
+      throw unowned(info, a.firstUnowned());
+    }
     List<Future<T>> legs = new ArrayList<>();
-    for (int shard : assignment(info).shards()) {
+    for (int shard : a.shards()) {
       legs.add(call.apply(shard));
     }
     return legs;
+  }
+
+  private static QuiverException unowned(CollectionInfo info, int partition) {
+    return new QuiverException(ErrorCode.SHARD_UNAVAILABLE, "partition " + partition + " of collection '" + info.name()
+        + "' has no known owner: its shard has not rejoined the cluster since it restarted");
   }
 
   static CollectionRef ref(CollectionInfo info) {

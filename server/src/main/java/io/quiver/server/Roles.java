@@ -2,6 +2,7 @@ package io.quiver.server;
 
 import io.quiver.cluster.ClusterNode;
 import io.quiver.cluster.ClusterOptions;
+import io.quiver.shard.engine.MemoryBudget;
 import io.vertx.core.VertxOptions;
 import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
@@ -15,6 +16,20 @@ final class Roles {
   private static final Logger LOG = LoggerFactory.getLogger(Roles.class);
 
   private Roles() {}
+
+  /**
+   * Refuses to start, before joining anything, when this JVM's heap cannot hold the memory budgets
+   * of its shards (see {@link MemoryBudget}).
+   */
+  static void checkHeap(long totalBudgetMb) {
+    long needed = MemoryBudget.heapNeeded(totalBudgetMb * 1024 * 1024);
+    long max = Runtime.getRuntime().maxMemory();
+    if (needed > max) {
+      throw new IllegalArgumentException(String.format("the JVM heap (%d MiB) cannot hold a memory budget of %d MiB: it needs "
+          + "at least %d MiB (1.25 x budget + 256 MiB); raise QUIVER_HEAP or lower QUIVER_MEMORY_BUDGET_MB",
+          max >> 20, totalBudgetMb, (needed >> 20) + 1));
+    }
+  }
 
   static ClusterNode join(ClusterOptions cluster) {
     return ClusterNode.start(cluster, new VertxOptions());

@@ -42,6 +42,7 @@ final class ShardCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    Roles.checkHeap(storage.memoryBudgetMb);
     int id = shardId != null ? shardId : ordinalFromHostname();
     ShardOptions options = storage.apply(new ShardOptions(), data).shardId(id).host(host).advertisedHost(advertisedHost)
         .grpcPort(shardPort).httpPort(shardHttpPort).clusterToken(cluster.clusterToken);

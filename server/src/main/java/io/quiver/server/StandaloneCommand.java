@@ -44,6 +44,7 @@ final class StandaloneCommand implements Callable<Integer> {
     if (shards < 1 || shards > 64) {
       throw new IllegalArgumentException("--shards must be between 1 and 64, got " + shards);
     }
+    Roles.checkHeap(storage.memoryBudgetMb * shards);
     GatewayOptions gatewayOptions = new GatewayOptions().httpHost(httpHost).httpPort(httpPort).grpcPort(grpcPort)
         .clusterToken(cluster.clusterToken);
     ShardOptions[] shardOptions = new ShardOptions[shards];

@@ -1,6 +1,12 @@
 package io.quiver.shard;
 
 import io.quiver.cluster.ClusterView;
+import io.quiver.cluster.CollectionInfo;
+import io.quiver.shard.engine.CollectionSpec;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import io.quiver.cluster.ShardInfo;
 import io.quiver.proto.internal.ShardServiceGrpcService;
 import io.quiver.shard.engine.MemoryBudget;
@@ -99,6 +105,7 @@ public final class ShardVerticle extends VerticleBase {
             }
           }).listen();
         })
+        .compose(s -> claim())
         .compose(s -> {
           status.state(engine.degraded() ? ShardInfo.STATE_DEGRADED : ShardInfo.STATE_READY);
           registered = new ShardInfo(id, options.advertisedHost(), grpcHttp.actualPort(), http.actualPort(), memberId,
@@ -107,6 +114,29 @@ public final class ShardVerticle extends VerticleBase {
         })
         .onSuccess(v -> LOG.info("shard {} serving gRPC on {}:{} and HTTP on {}:{}", id, options.host(),
             grpcHttp.actualPort(), options.host(), http.actualPort()));
+  }
+
+  /**
+   * Tells the cluster what this shard holds (rebuilding catalog and partition table after a restart
+   * of the whole cluster), then deletes the collections the cluster says were dropped meanwhile.
+   */
+  private Future<Void> claim() {
+    List<CollectionInfo> local = new ArrayList<>();
+    Map<Long, Map<Integer, Long>> owned = new HashMap<>();
+    for (CollectionSpec c : engine.collections()) {
+      local.add(new CollectionInfo(c.tenant(), c.name(), c.uid(), c.dimension(), c.metric().wireName(), c.strictFinite(),
+          c.partitions(), 0L));
+      owned.put(c.uid(), engine.ownedEpochs(c.uid()));
+    }
+    return view.claim(options.shardId(), local, owned, engine.droppedUids())
+        .compose(stale -> worker.executeBlocking(() -> {
+          for (long uid : stale) {
+            LOG.info("shard {} deletes collection {}: it was dropped or replaced while this shard was away",
+                options.shardId(), uid);
+            engine.dropCollection(uid);
+          }
+          return null;
+        }, false));
   }
 
   /** Refuses calls without the cluster token (trailers-only UNAUTHENTICATED response). */

@@ -138,6 +138,8 @@ public final class ShardEngine implements Closeable {
   private final Executor indexer;
   private final StorageFiles files;
   private final Map<Long, CollectionState> collections = new ConcurrentHashMap<>();
+  /** Uids of collections dropped in the cluster, oldest first (guarded by metadataLock). */
+  private final java.util.LinkedHashSet<Long> dropped = new java.util.LinkedHashSet<>();
   /** Held while appending to the WAL and applying to memory, so memory order is log order. */
   private final ReentrantLock writeLock = new ReentrantLock();
   private final Object metadataLock = new Object();
@@ -187,6 +189,7 @@ public final class ShardEngine implements Closeable {
       });
       collections.put(e.spec().uid(), c);
     }
+    dropped.addAll(meta.dropped());
     wal = WriteAheadLog.open(files, options.walOptions());
     checkpoints = options.crashPoint() == null ? CheckpointStore.open(files) : CheckpointStore.open(files, options.crashPoint());
     recovery = new Recovery(files, wal, checkpoints).run(
@@ -276,11 +279,21 @@ public final class ShardEngine implements Closeable {
     }
   }
 
-  /** Forgets the collection: metadata first, then its checkpoints. Its WAL records are skipped from now on. */
+  /**
+   * Forgets the collection: metadata first (remembering the uid as dropped, even when the collection
+   * was never here), then its checkpoints. Its WAL records are skipped from now on.
+   */
   public boolean dropCollection(long uid) throws IOException {
     synchronized (metadataLock) {
       CollectionState c = collections.remove(uid);
+      boolean known = dropped.add(uid);
+      while (dropped.size() > ShardMetadata.MAX_DROPPED) {
+        dropped.remove(dropped.iterator().next());
+      }
       if (c == null) {
+        if (known) {
+          writeMetadata();
+        }
         return false;
       }
       writeMetadata();
@@ -299,11 +312,24 @@ public final class ShardEngine implements Closeable {
     List<ShardMetadata.CollectionEntry> entries = new ArrayList<>();
     collections.values().stream().sorted(Comparator.comparingLong(c -> c.spec.uid()))
         .forEach(c -> entries.add(new ShardMetadata.CollectionEntry(c.spec, c.ownedEpochs())));
-    ShardMetadataFile.write(files, new ShardMetadata(entries).encode());
+    ShardMetadataFile.write(files, new ShardMetadata(entries, List.copyOf(dropped)).encode());
   }
 
   public List<CollectionSpec> collections() {
     return collections.values().stream().map(c -> c.spec).toList();
+  }
+
+  /** The partitions of a collection this shard owns, with their epochs. */
+  public Map<Integer, Long> ownedEpochs(long uid) {
+    CollectionState c = collections.get(uid);
+    return c == null ? Map.of() : c.ownedEpochs();
+  }
+
+  /** Uids of collections known to be dropped in the cluster. */
+  public List<Long> droppedUids() {
+    synchronized (metadataLock) {
+      return List.copyOf(dropped);
+    }
   }
 
   // ---------------------------------------------------------------- writes

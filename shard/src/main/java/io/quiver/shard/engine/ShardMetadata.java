@@ -17,13 +17,15 @@ import java.util.TreeMap;
  * {@code {"version":1,"collections":[{"tenant","name","uid","dimension","metric","strict_finite",
  * "partitions","owned":{"<partition>":<epoch>}}]}}. Immutable.
  */
-record ShardMetadata(List<CollectionEntry> collections) {
+record ShardMetadata(List<CollectionEntry> collections, List<Long> dropped) {
+  /** How many dropped uids are remembered (newest kept). */
+  static final int MAX_DROPPED = 10_000;
   private static final ObjectMapper JSON = new ObjectMapper();
 
   /** One collection and the epochs of the partitions owned here. */
   record CollectionEntry(CollectionSpec spec, Map<Integer, Long> owned) {}
 
-  static final ShardMetadata EMPTY = new ShardMetadata(List.of());
+  static final ShardMetadata EMPTY = new ShardMetadata(List.of(), List.of());
 
   byte[] encode() {
     ObjectNode root = JSON.createObjectNode().put("version", 1);
@@ -36,6 +38,8 @@ record ShardMetadata(List<CollectionEntry> collections) {
       ObjectNode owned = c.putObject("owned");
       new TreeMap<>(e.owned()).forEach((p, epoch) -> owned.put(Integer.toString(p), epoch));
     }
+    ArrayNode d = root.putArray("dropped");
+    dropped.forEach(d::add);
     try {
       return JSON.writeValueAsBytes(root);
     } catch (IOException e) {
@@ -54,6 +58,8 @@ record ShardMetadata(List<CollectionEntry> collections) {
       c.path("owned").fields().forEachRemaining(f -> owned.put(Integer.parseInt(f.getKey()), f.getValue().asLong()));
       out.add(new CollectionEntry(spec, owned));
     }
-    return new ShardMetadata(List.copyOf(out));
+    List<Long> dropped = new ArrayList<>();
+    root.path("dropped").forEach(n -> dropped.add(n.asLong()));
+    return new ShardMetadata(List.copyOf(out), List.copyOf(dropped));
   }
 }
