@@ -97,7 +97,7 @@ class ShardBreakersTest {
     assertThat(breakers.state(0)).isEqualTo(CircuitBreaker.State.HALF_OPEN);
     call(0, ErrorCode.SHARD_UNAVAILABLE);
     assertThat(breakers.state(0)).isEqualTo(CircuitBreaker.State.OPEN);
-    clock.advance(Duration.ofSeconds(1));
+    clock.advance(Duration.ofMillis(1_001));
     assertThat(breakers.guard(0, 5_000, this::ok).succeeded()).isTrue();
     assertThat(breakers.state(0)).isEqualTo(CircuitBreaker.State.HALF_OPEN);
     assertThat(breakers.guard(0, 5_000, this::ok).succeeded()).isTrue();
