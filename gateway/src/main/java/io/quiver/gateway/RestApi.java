@@ -12,6 +12,7 @@ import io.vertx.ext.web.Route;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.ext.web.handler.PlatformHandler;
 import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.List;
@@ -82,9 +83,14 @@ public final class RestApi {
     return router;
   }
 
-  /** Admission (before the body is read), then the body, then the endpoint. */
+  /**
+   * Admission (before the body is read), then the body, then the endpoint. vertx-web orders a
+   * route's handlers by kind and puts the body handler before user handlers, so the gate is a
+   * {@link PlatformHandler}, the kind that runs first.
+   */
   private void wire(Route route, Scope scope, BodyHandler body, Handler<RoutingContext> endpoint) {
-    route.handler(ctx -> admit(ctx, scope)).handler(body).handler(endpoint);
+    PlatformHandler gate = ctx -> admit(ctx, scope);
+    route.handler(gate).handler(body).handler(endpoint);
   }
 
   // ---------------------------------------------------------------- per-request context
