@@ -534,6 +534,11 @@ public final class RestApi {
     if (q.code().retryAfter()) {
       ctx.response().putHeader("retry-after", Long.toString(RejectedException.retryAfterSeconds(q)));
     }
+    if (!ctx.request().isEnded() && ctx.request().version() != io.vertx.core.http.HttpVersion.HTTP_2) {
+      // Answered before the body was read (refused at the gate, or too large): an HTTP/1 connection
+      // would otherwise wait for the rest of a body nobody reads, and the next request on it hangs.
+      ctx.response().putHeader("connection", "close");
+    }
     send(ctx, q.code().httpStatus(), new JsonObject().put("code", q.code().code()).put("message", q.getMessage())
         .put("request_id", ctx.response().headers().get(REQUEST_ID)));
   }
