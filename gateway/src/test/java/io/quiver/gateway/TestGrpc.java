@@ -18,8 +18,12 @@ import java.util.concurrent.TimeUnit;
  * throwing, with fixed metadata on every call. Call from the test thread, never an event loop.
  */
 final class TestGrpc implements AutoCloseable {
-  /** A call's outcome: status, status message, the response (null unless OK), trailers. */
-  record Reply<T>(GrpcStatus status, String message, T body, MultiMap trailers) {
+  /**
+   * A call's outcome: status, status message, the response (null unless OK), and the response
+   * metadata (headers and trailers together: a trailers-only error response carries its
+   * trailers as headers).
+   */
+  record Reply<T>(GrpcStatus status, String message, T body, MultiMap metadata) {
     /** The Quiver error code: the first word of the status message. */
     String code() {
       return message == null ? null : message.split(" ", 2)[0];
@@ -66,7 +70,7 @@ final class TestGrpc implements AutoCloseable {
       }
       return req.send(message).compose(resp -> resp.last().transform(ar -> Future.succeededFuture(
           new Reply<>(resp.status(), resp.statusMessage(), ar.succeeded() && resp.status() == GrpcStatus.OK ? ar.result() : null,
-              resp.trailers()))));
+              MultiMap.caseInsensitiveMultiMap().addAll(resp.headers()).addAll(resp.trailers())))));
     }).recover(err -> Future.succeededFuture(new Reply<>(
         err.getClass().getSimpleName().contains("Timeout") || String.valueOf(err.getMessage()).contains("deadline")
             ? GrpcStatus.DEADLINE_EXCEEDED : GrpcStatus.UNAVAILABLE,
