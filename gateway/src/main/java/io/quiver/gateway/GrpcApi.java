@@ -152,7 +152,7 @@ public final class GrpcApi implements Service {
     long deadline = System.nanoTime() + timeoutMs * 1_000_000;
     Promise<Req> message = Promise.promise();
     req.handler(message::tryComplete);
-    req.exceptionHandler(message::tryFail);
+    req.exceptionHandler(err -> message.tryFail(QuiverException.invalid("the call's message could not be read: " + err.getMessage())));
     Authenticator.Credentials credentials = new Authenticator.Credentials(
         md.get(Authenticator.API_KEY_HEADER), md.get(Authenticator.AUTHORIZATION_HEADER));
     Caller anonymous = new Caller(null, requestId, deadline);
