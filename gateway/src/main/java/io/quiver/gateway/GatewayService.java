@@ -72,6 +72,12 @@ public final class GatewayService {
 
   public record SearchOutcome(String metric, List<QueryResult> results, boolean partial, List<Integer> failedShards) {}
 
+  /** One registered shard as operators see it; {@code breaker} is this gateway's breaker state for it. */
+  public record ShardStatus(int id, String address, String state, boolean live, int partitions, String breaker) {}
+
+  /** The cluster as this gateway sees it. Holds no collection names: every tenant's operator may read it. */
+  public record ClusterStatus(int members, long tableVersion, List<ShardStatus> shards) {}
+
   private final ClusterView view;
   private final ShardClients shards;
   private final GatewayOptions options;
@@ -411,12 +417,40 @@ public final class GatewayService {
         && (q.code() == ErrorCode.SHARD_UNAVAILABLE || q.code() == ErrorCode.TIMEOUT || q.code() == ErrorCode.STORAGE_UNAVAILABLE);
   }
 
+  // ---------------------------------------------------------------- operators
+
+  public ClusterStatus clusterStatus() {
+    PartitionTable table = view.table();
+    Map<Integer, Integer> owned = new TreeMap<>();
+    for (PartitionTable.Assignment a : table.assignments().values()) {
+      for (int p = 0; p < a.owners().length; p++) {
+        owned.merge(a.ownerOf(p), 1, Integer::sum);
+      }
+    }
+    // Local snapshots only (registeredShards() would be a Hazelcast call on the event loop): a shard
+    // that owns partitions but is not live shows as "down".
+    Map<Integer, io.quiver.cluster.ShardInfo> live = view.liveShards();
+    TreeSet<Integer> ids = new TreeSet<>(live.keySet());
+    ids.addAll(owned.keySet());
+    List<ShardStatus> out = new ArrayList<>();
+    for (int id : ids) {
+      io.quiver.cluster.ShardInfo s = live.get(id);
+      out.add(new ShardStatus(id, s == null ? "" : s.grpcAddress(), s == null ? "down" : s.state(), s != null,
+          owned.getOrDefault(id, 0), shards.breakers().state(id).name().toLowerCase(java.util.Locale.ROOT)));
+    }
+    return new ClusterStatus(view.memberCount(), table.version(), out);
+  }
+
   // ---------------------------------------------------------------- helpers
 
-  /** The caller's collection, or {@code not_found} (also for another tenant's collection). */
+  /**
+   * The caller's collection, or {@code not_found}, also for another tenant's collection. The message
+   * does not repeat the name, so an error body is the same whether the name is free or another
+   * tenant's, and never carries another tenant's collection name.
+   */
   private Future<CollectionInfo> collection(Caller caller, String name) {
     CollectionInfo info = view.collection(caller.tenant(), name);
-    return info == null ? failed(QuiverException.notFound("collection '" + name + "' not found")) : Future.succeededFuture(info);
+    return info == null ? failed(QuiverException.notFound("collection not found")) : Future.succeededFuture(info);
   }
 
   /** The owner of {@code partition}, or {@code shard_unavailable} when no shard has claimed it yet. */

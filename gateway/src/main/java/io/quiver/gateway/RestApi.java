@@ -3,13 +3,16 @@ package io.quiver.gateway;
 import io.quiver.common.ErrorCode;
 import io.quiver.common.QuiverException;
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Route;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.ext.web.handler.PlatformHandler;
 import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.List;
@@ -34,44 +37,60 @@ public final class RestApi {
   private final GatewayService service;
   private final GatewayOptions options;
   private final Health health;
+  private final Admission admission;
+  private Vertx vertx;
 
-  public RestApi(GatewayService service, Health health) {
+  public RestApi(GatewayService service, Health health, Admission admission) {
     this.service = service;
     this.options = service.options();
     this.health = health;
+    this.admission = admission;
   }
 
   public Router router(Vertx vertx) {
+    this.vertx = vertx;
     Router router = Router.router(vertx);
     router.route().handler(this::identify);
     router.get("/live").handler(this::live);
     router.get("/ready").handler(this::ready);
     router.get("/healthz").handler(this::ready);
 
-    router.route().handler(BodyHandler.create(false).setBodyLimit(options.maxBodyBytes()));
-    router.post("/collections").handler(this::createCollection);
-    router.get("/collections").handler(this::listCollections);
-    router.get("/collections/:name").handler(this::getCollection);
-    router.delete("/collections/:name").handler(this::deleteCollection);
+    BodyHandler body = BodyHandler.create(false).setBodyLimit(options.maxBodyBytes());
+    wire(router.post("/collections"), Scope.WRITE, body, this::createCollection);
+    wire(router.get("/collections"), Scope.READ, body, this::listCollections);
+    wire(router.get("/collections/:name"), Scope.READ, body, this::getCollection);
+    wire(router.delete("/collections/:name"), Scope.WRITE, body, this::deleteCollection);
 
-    router.put("/collections/:name/points/:id").handler(this::upsertPoint);
-    router.post("/collections/:name/points").handler(this::upsertPoints);
-    router.get("/collections/:name/points").handler(this::listPoints);
-    router.post("/collections/:name/points/count").handler(this::countPoints);
-    router.post("/collections/:name/points/payload/set").handler(this::setPayload);
-    router.post("/collections/:name/points/payload/delete").handler(this::deletePayload);
-    router.get("/collections/:name/points/:id").handler(this::getPoint);
-    router.delete("/collections/:name/points/:id").handler(this::deletePoint);
+    wire(router.put("/collections/:name/points/:id"), Scope.WRITE, body, this::upsertPoint);
+    wire(router.post("/collections/:name/points"), Scope.WRITE, body, this::upsertPoints);
+    wire(router.get("/collections/:name/points"), Scope.READ, body, this::listPoints);
+    wire(router.post("/collections/:name/points/count"), Scope.READ, body, this::countPoints);
+    wire(router.post("/collections/:name/points/payload/set"), Scope.WRITE, body, this::setPayload);
+    wire(router.post("/collections/:name/points/payload/delete"), Scope.WRITE, body, this::deletePayload);
+    wire(router.get("/collections/:name/points/:id"), Scope.READ, body, this::getPoint);
+    wire(router.delete("/collections/:name/points/:id"), Scope.WRITE, body, this::deletePoint);
 
-    router.post("/collections/:name/search").handler(this::searchTop1);
-    router.post("/collections/:name/search/topk").handler(this::searchTopK);
-    router.post("/collections/:name/search/topk/batch").handler(this::searchBatch);
-    router.post("/distance").handler(this::distance);
+    wire(router.post("/collections/:name/search"), Scope.READ, body, this::searchTop1);
+    wire(router.post("/collections/:name/search/topk"), Scope.READ, body, this::searchTopK);
+    wire(router.post("/collections/:name/search/topk/batch"), Scope.READ, body, this::searchBatch);
+    wire(router.post("/distance"), Scope.READ, body, this::distance);
+
+    wire(router.get("/admin/cluster"), Scope.ADMIN, body, this::adminCluster);
 
     router.route().last().handler(ctx -> fail(ctx, new QuiverException(ErrorCode.NOT_FOUND,
         "no route for " + ctx.request().method() + " " + ctx.request().path())));
     router.route().failureHandler(this::failure);
     return router;
+  }
+
+  /**
+   * Admission (before the body is read), then the body, then the endpoint. vertx-web orders a
+   * route's handlers by kind and puts the body handler before user handlers, so the gate is a
+   * {@link PlatformHandler}, the kind that runs first.
+   */
+  private void wire(Route route, Scope scope, BodyHandler body, Handler<RoutingContext> endpoint) {
+    PlatformHandler gate = ctx -> admit(ctx, scope);
+    route.handler(gate).handler(body).handler(endpoint);
   }
 
   // ---------------------------------------------------------------- per-request context
@@ -100,6 +119,35 @@ public final class RestApi {
       ctx.put(CALLER, new Caller(GatewayOptions.DEFAULT_TENANT, rid, System.nanoTime() + timeoutMs * 1_000_000));
     }
     ctx.next();
+  }
+
+  /**
+   * The gate of {@link Admission}: an in-flight slot (released when the response ends) and the
+   * gateway's rate at once, then credentials, scope and the tenant's rate. The request is paused
+   * until the body handler runs, so no body byte is read for a refused request.
+   */
+  private void admit(RoutingContext ctx, Scope scope) {
+    InFlightLimit.Permit permit;
+    try {
+      permit = admission.enter();
+    } catch (QuiverException e) {
+      fail(ctx, e);
+      return;
+    }
+    ctx.addEndHandler(ar -> permit.release());
+    ctx.request().pause();
+    Authenticator.Credentials credentials = new Authenticator.Credentials(
+        ctx.request().getHeader(Authenticator.API_KEY_HEADER), ctx.request().getHeader(Authenticator.AUTHORIZATION_HEADER));
+    admission.authorize(credentials, scope).onComplete(ar -> {
+      if (ar.failed()) {
+        ctx.request().resume();
+        fail(ctx, ar.cause());
+        return;
+      }
+      Caller anonymous = caller(ctx);
+      ctx.put(CALLER, new Caller(ar.result().tenant(), anonymous.requestId(), anonymous.deadlineNanos()));
+      ctx.next();
+    });
   }
 
   private static Caller caller(RoutingContext ctx) {
@@ -412,6 +460,18 @@ public final class RestApi {
     }, Function.identity());
   }
 
+  // ---------------------------------------------------------------- operators
+
+  private void adminCluster(RoutingContext ctx) {
+    respond(ctx, () -> Future.succeededFuture(service.clusterStatus()), status -> {
+      JsonArray shards = new JsonArray();
+      status.shards().forEach(s -> shards.add(new JsonObject().put("id", s.id()).put("address", s.address())
+          .put("state", s.state()).put("live", s.live()).put("partitions", s.partitions()).put("breaker", s.breaker())));
+      return new JsonObject().put("members", status.members()).put("partition_table_version", status.tableVersion())
+          .put("shards", shards);
+    });
+  }
+
   // ---------------------------------------------------------------- plumbing
 
   /** Runs {@code call} (whose own validation may throw) and renders its result as 200 JSON. */
@@ -423,7 +483,7 @@ public final class RestApi {
       fail(ctx, e);
       return;
     }
-    f.onComplete(ar -> {
+    caller(ctx).within(vertx, f).onComplete(ar -> {
       if (ar.failed()) {
         fail(ctx, ar.cause());
         return;
@@ -472,7 +532,12 @@ public final class RestApi {
       return;
     }
     if (q.code().retryAfter()) {
-      ctx.response().putHeader("retry-after", "1");
+      ctx.response().putHeader("retry-after", Long.toString(RejectedException.retryAfterSeconds(q)));
+    }
+    if (!ctx.request().isEnded() && ctx.request().version() != io.vertx.core.http.HttpVersion.HTTP_2) {
+      // Answered before the body was read (refused at the gate, or too large): an HTTP/1 connection
+      // would otherwise wait for the rest of a body nobody reads, and the next request on it hangs.
+      ctx.response().putHeader("connection", "close");
     }
     send(ctx, q.code().httpStatus(), new JsonObject().put("code", q.code().code()).put("message", q.getMessage())
         .put("request_id", ctx.response().headers().get(REQUEST_ID)));

@@ -19,7 +19,8 @@ import java.util.concurrent.TimeUnit;
  * sets the request deadline as the gRPC deadline, attaches the cluster token and request id as
  * metadata, and turns a failed call into a {@link QuiverException} with the shard's error code
  * ({@code shard_unavailable} when the shard cannot be reached, {@code timeout} when the deadline
- * passed). Thread-safe; one instance per gateway verticle.
+ * passed). Every call goes through the shard's circuit breaker ({@link ShardBreakers}), so a shard
+ * that keeps failing is failed fast. Thread-safe; one instance per gateway verticle.
  */
 public final class ShardClients {
   public static final String TOKEN_HEADER = "x-quiver-cluster-token";
@@ -28,25 +29,35 @@ public final class ShardClients {
   private final ClusterView view;
   private final GrpcClient grpc;
   private final String clusterToken;
+  private final ShardBreakers breakers;
 
-  public ShardClients(Vertx vertx, ClusterView view, String clusterToken) {
+  public ShardClients(Vertx vertx, ClusterView view, String clusterToken, ShardBreakers breakers) {
     this.view = view;
     this.clusterToken = clusterToken;
+    this.breakers = breakers;
     this.grpc = GrpcClient.client(vertx, new GrpcClientOptions(),
         new HttpClientOptions().setHttp2MultiplexingLimit(1000).setConnectTimeout(1000));
   }
 
-  /** One unary call to {@code shardId}. */
+  /** One unary call to {@code shardId}, through its circuit breaker. */
   public <Req, Resp> Future<Resp> call(int shardId, ServiceMethod<Resp, Req> method, Req message, Caller caller) {
-    ShardInfo shard = view.liveShards().get(shardId);
-    if (shard == null) {
-      return Future.failedFuture(new QuiverException(ErrorCode.SHARD_UNAVAILABLE, "shard " + shardId + " is not reachable"));
-    }
     long remaining;
     try {
       remaining = caller.remainingMillisOrFail();
     } catch (QuiverException e) {
       return Future.failedFuture(e);
+    }
+    return breakers.guard(shardId, remaining, () -> send(shardId, method, message, caller, remaining));
+  }
+
+  public ShardBreakers breakers() {
+    return breakers;
+  }
+
+  private <Req, Resp> Future<Resp> send(int shardId, ServiceMethod<Resp, Req> method, Req message, Caller caller, long remaining) {
+    ShardInfo shard = view.liveShards().get(shardId);
+    if (shard == null) {
+      return Future.failedFuture(new QuiverException(ErrorCode.SHARD_UNAVAILABLE, "shard " + shardId + " is not reachable"));
     }
     SocketAddress address = SocketAddress.inetSocketAddress(shard.grpcPort(), shard.host());
     return grpc.request(address, method)

@@ -1,0 +1,63 @@
+package io.quiver.gateway;
+
+import io.quiver.common.ErrorCode;
+import io.quiver.common.QuiverException;
+import io.vertx.core.Future;
+
+/**
+ * The gate every public request passes, the same for REST and gRPC, in this order:
+ * <ol>
+ *   <li>{@link #enter()}, on arrival and before the body is read: a slot of the concurrency limit
+ *       ({@code overloaded} otherwise), then a permit of the gateway's rate ({@code rate_limited});
+ *   <li>{@link #authorize}: the credentials name a principal ({@code unauthorized}), it holds the
+ *       scope the operation needs ({@code forbidden}) and its tenant is within its rate
+ *       ({@code rate_limited}).
+ * </ol>
+ * Never blocks; thread-safe.
+ */
+public final class Admission {
+  private final Authenticator authenticator;
+  private final RateLimits rates;
+  private final InFlightLimit inFlight;
+
+  public Admission(Authenticator authenticator, RateLimits rates, InFlightLimit inFlight) {
+    this.authenticator = authenticator;
+    this.rates = rates;
+    this.inFlight = inFlight;
+  }
+
+  /** Takes an in-flight slot, which the caller must release when the response has ended. */
+  public InFlightLimit.Permit enter() {
+    InFlightLimit.Permit permit = inFlight.tryEnter();
+    if (permit == null) {
+      throw new RejectedException(ErrorCode.OVERLOADED,
+          "the gateway has " + inFlight.max() + " requests in flight; retry shortly", 1);
+    }
+    try {
+      rates.acquireGateway();
+    } catch (RuntimeException e) {
+      permit.release();
+      throw e;
+    }
+    return permit;
+  }
+
+  public Future<Principal> authorize(Authenticator.Credentials credentials, Scope needed) {
+    return authenticator.authenticate(credentials).compose(p -> {
+      if (!p.has(needed)) {
+        return Future.failedFuture(new QuiverException(ErrorCode.FORBIDDEN,
+            "this operation needs the '" + needed.wireName() + "' scope"));
+      }
+      try {
+        rates.acquireTenant(p.tenant());
+      } catch (RuntimeException e) {
+        return Future.failedFuture(e);
+      }
+      return Future.succeededFuture(p);
+    });
+  }
+
+  public InFlightLimit inFlight() {
+    return inFlight;
+  }
+}
