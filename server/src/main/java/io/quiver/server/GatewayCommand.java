@@ -21,11 +21,13 @@ final class GatewayCommand implements Callable<Integer> {
   int grpcPort;
 
   @Mixin ClusterMixin cluster;
+  @Mixin GatewayMixin protection;
 
   @Override
   public Integer call() throws Exception {
     GatewayOptions options = new GatewayOptions().httpHost(httpHost).httpPort(httpPort).grpcPort(grpcPort)
         .clusterToken(cluster.clusterToken);
+    protection.apply(options);
     ClusterNode node = Roles.join(cluster.toOptions(true));
     try {
       node.vertx().deployVerticle(new GatewayVerticle(node.view(), options)).await();

@@ -55,6 +55,10 @@ public final class Standalone implements AutoCloseable {
     return gateway.httpPort();
   }
 
+  public int grpcPort() {
+    return gateway.grpcPort();
+  }
+
   public List<ShardVerticle> shards() {
     return shards;
   }

@@ -37,6 +37,7 @@ final class StandaloneCommand implements Callable<Integer> {
   int shardHttpPort;
 
   @Mixin ClusterMixin cluster;
+  @Mixin GatewayMixin protection;
   @Mixin ShardMixin storage;
 
   @Override
@@ -47,6 +48,7 @@ final class StandaloneCommand implements Callable<Integer> {
     Roles.checkHeap(storage.memoryBudgetMb * shards);
     GatewayOptions gatewayOptions = new GatewayOptions().httpHost(httpHost).httpPort(httpPort).grpcPort(grpcPort)
         .clusterToken(cluster.clusterToken);
+    protection.apply(gatewayOptions);
     ShardOptions[] shardOptions = new ShardOptions[shards];
     for (int i = 0; i < shards; i++) {
       shardOptions[i] = storage.apply(new ShardOptions(), data.resolve("shard-" + i))
@@ -56,7 +58,7 @@ final class StandaloneCommand implements Callable<Integer> {
     Standalone standalone = Standalone.start(cluster.toOptions(false).host("127.0.0.1"), gatewayOptions,
         java.util.Arrays.asList(shardOptions));
     System.out.println("Quiver standalone ready: REST http://" + httpHost + ":" + standalone.httpPort()
-        + " gRPC " + httpHost + ":" + grpcPort + ", " + shards + " shards, data " + data);
+        + " gRPC " + httpHost + ":" + standalone.grpcPort() + ", " + shards + " shards, data " + data);
     System.out.flush();
     Roles.runUntilSignalled(standalone.node());
     return 0;
