@@ -73,8 +73,9 @@ if [ "${major:-0}" -ge 24 ]; then
   jvm_flags+=(--sun-misc-unsafe-memory-access=allow)
 fi
 
+# No -Xms256m as in bin/quiver: it would refuse a heap below 256m (the preStop drain uses 192m).
 if [ -n "${QUIVER_HEAP:-}" ]; then
-  heap_flags=(-Xms256m "-Xmx$QUIVER_HEAP")
+  heap_flags=("-Xmx$QUIVER_HEAP")
 else
   heap_flags=(-XX:InitialRAMPercentage=25 -XX:MaxRAMPercentage=70)
 fi
