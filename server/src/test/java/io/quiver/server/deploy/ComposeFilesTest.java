@@ -132,6 +132,25 @@ class ComposeFilesTest {
     }
   }
 
+  /** The memory sizing rule of docs/KUBERNETES.md, with mem_limit as the container limit. */
+  @Test
+  void memoryLimitsFollowTheSizingRule() throws IOException {
+    JsonNode raw = YAML.readTree(DeployFiles.path(COMPOSE).toFile());
+    for (ComposeFile.Service s : ComposeFile.load(DeployFiles.path(COMPOSE)).quiverServices()) {
+      assertThat(s.environment()).as(s.name() + " sets QUIVER_HEAP").containsKey("QUIVER_HEAP");
+      long heap = KubernetesManifestsTest.jvmBytes(s.environment().get("QUIVER_HEAP"));
+      JsonNode limit = raw.get("services").get(s.name()).get("mem_limit");
+      assertThat(limit).as(s.name() + " mem_limit").isNotNull();
+      assertThat(KubernetesManifestsTest.jvmBytes(limit.asText())).as(s.name() + ": mem_limit >= heap + 512m")
+          .isGreaterThanOrEqualTo(heap + 512L * 1024 * 1024);
+      if (s.role().equals("shard")) {
+        long budgetMb = Long.parseLong(s.environment().getOrDefault("QUIVER_MEMORY_BUDGET_MB", "1024"));
+        assertThat(heap).as(s.name() + ": heap >= 1.1 x (1.25 x budget + 256m)")
+            .isGreaterThanOrEqualTo(KubernetesManifestsTest.minShardHeap(budgetMb));
+      }
+    }
+  }
+
   /** Prometheus scrapes /metrics/prometheus on the gateway's REST port and every shard's HTTP port. */
   @Test
   void prometheusScrapesEveryQuiverProcessAndLoadsTheAlertRules() throws IOException {

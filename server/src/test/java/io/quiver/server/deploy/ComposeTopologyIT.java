@@ -47,8 +47,8 @@ class ComposeTopologyIT {
   private static final Map<String, String> PORT_DEFAULTS = Map.of("QUIVER_HTTP_PORT", "8080", "QUIVER_GRPC_PORT", "9090",
       "QUIVER_SHARD_PORT", "9100", "QUIVER_SHARD_HTTP_PORT", "9200", "QUIVER_CLUSTER_PORT", "5701");
   private static final String TEST_HEAP = "384m";
-  /** 1.25 x 96 MB + 256 MB = 376 MB <= 384m: the sizing rule at test scale. */
-  private static final String TEST_BUDGET_MB = "96";
+  /** 1.1 x (1.25 x 64 MB + 256 MB) = 370 MB <= 384m: the sizing rule at test scale. */
+  private static final String TEST_BUDGET_MB = "64";
   private static final int POINTS = 300;
 
   @TempDir static Path work;
@@ -211,6 +211,9 @@ class ComposeTopologyIT {
     await(() -> {
       if (!processes.get(s.name()).isAlive()) {
         throw new AssertionError(s.name() + " exited " + processes.get(s.name()).exitValue() + ":\n" + tail(work.resolve(s.name() + ".err")));
+      }
+      if (tail(work.resolve(s.name() + ".err")).contains("Exception in thread \"main\"")) {
+        throw new AssertionError(s.name() + " failed to start:\n" + tail(work.resolve(s.name() + ".err")));
       }
       return tail(out).lines().anyMatch(l -> l.startsWith(prefix));
     }, Duration.ofSeconds(180), s.name() + " prints '" + prefix + "'");
