@@ -43,6 +43,8 @@ public final class ClusterView {
   static final String META = "quiver.meta";
   static final String SHARDS = "quiver.shards";
   static final String DROPPED = "quiver.dropped";
+  static final String MOVES = "quiver.moves";
+  static final String DRAINING = "quiver.draining";
   static final String TABLE_KEY = "partition_table";
 
   private final Vertx vertx;
@@ -51,6 +53,9 @@ public final class ClusterView {
   private final IMap<String, String> meta;
   private final IMap<String, String> shards;
   private final IMap<Long, Long> dropped;
+  private final IMap<String, String> moves;
+  private final IMap<Integer, Long> draining;
+  private final AtomicReference<java.util.Set<Integer>> drainingShards = new AtomicReference<>(java.util.Set.of());
 
   private final AtomicReference<Map<String, CollectionInfo>> catalog = new AtomicReference<>(Map.of());
   private final AtomicReference<PartitionTable> table = new AtomicReference<>(PartitionTable.EMPTY);
@@ -64,6 +69,9 @@ public final class ClusterView {
     this.meta = hz.getMap(META);
     this.shards = hz.getMap(SHARDS);
     this.dropped = hz.getMap(DROPPED);
+    this.moves = hz.getMap(MOVES);
+    this.draining = hz.getMap(DRAINING);
+    draining.addEntryListener(new Reload(this::reloadDraining), false);
     // Listen first, then load: a change between the two is seen by the reload it triggers.
     collections.addEntryListener(new Reload(this::reloadCatalog), false);
     meta.addEntryListener(new Reload(this::reloadTable), TABLE_KEY, false);
@@ -82,6 +90,7 @@ public final class ClusterView {
     reloadCatalog();
     reloadTable();
     reloadShards();
+    reloadDraining();
   }
 
   /** Called (on a Hazelcast event thread) after any snapshot changed. */
@@ -130,7 +139,82 @@ public final class ClusterView {
     return hz.getCluster().getMembers().size();
   }
 
+  /** Shards being drained: they receive no partitions and lose the ones they have. */
+  public java.util.Set<Integer> drainingShards() {
+    return drainingShards.get();
+  }
+
+  /**
+   * True when this process is the coordinator: the oldest data (non-lite) member of the cluster.
+   * Hazelcast lists members oldest first and every member sees the same list, so exactly one member
+   * considers itself coordinator once membership has settled.
+   */
+  public boolean isCoordinator() {
+    Member local = hz.getCluster().getLocalMember();
+    for (Member m : hz.getCluster().getMembers()) {
+      if (!m.isLiteMember()) {
+        return m.getUuid().equals(local.getUuid());
+      }
+    }
+    return false;
+  }
+
   // ---- writers: Hazelcast calls on a worker thread ----
+
+  /** Marks a shard as draining (or not). */
+  public Future<Void> setDraining(int shardId, boolean on) {
+    return vertx.executeBlocking(() -> {
+      if (on) {
+        draining.put(shardId, System.currentTimeMillis());
+      } else {
+        draining.remove(shardId);
+      }
+      reloadDraining();
+      return null;
+    });
+  }
+
+  /** Moves in progress, as the coordinator recorded them (key {@code uid/partition}). */
+  public Future<List<PartitionMove>> moves() {
+    return vertx.executeBlocking(() -> moves.values().stream().map(v -> PartitionMove.fromJson(new JsonObject(v))).toList());
+  }
+
+  public Future<Void> recordMove(PartitionMove move) {
+    return vertx.executeBlocking(() -> {
+      moves.put(move.key(), move.toJson().encode());
+      return null;
+    });
+  }
+
+  public Future<Void> forgetMove(PartitionMove move) {
+    return vertx.executeBlocking(() -> {
+      moves.remove(move.key());
+      return null;
+    });
+  }
+
+  /**
+   * Flips one partition from {@code move.from()} to {@code move.to()} at {@code move.epoch()},
+   * only if the table still shows the old owner at the epoch just before: returns whether it did.
+   */
+  public Future<Boolean> flip(PartitionMove move) {
+    return vertx.executeBlocking(() -> {
+      boolean[] flipped = {false};
+      updateTable(t -> {
+        PartitionTable.Assignment a = t.get(move.collectionUid());
+        flipped[0] = false;
+        if (a != null && a.ownerOf(move.partition()) == move.from() && a.epochOf(move.partition()) == move.epoch() - 1) {
+          int[] owners = a.owners().clone();
+          long[] epochs = a.epochs().clone();
+          owners[move.partition()] = move.to();
+          epochs[move.partition()] = move.epoch();
+          t.put(move.collectionUid(), new PartitionTable.Assignment(move.collectionUid(), owners, epochs));
+          flipped[0] = true;
+        }
+      });
+      return flipped[0];
+    });
+  }
 
   /**
    * Registers a shard under its id. Fails when another live member already holds that id: two live
@@ -189,6 +273,9 @@ public final class ClusterView {
         throw new QuiverException(ErrorCode.CONFLICT, "collection '" + name + "' already exists");
       }
       List<Integer> shardIds = new ArrayList<>(liveShards.get().keySet());
+      if (shardIds.size() > drainingShards.get().size()) {
+        shardIds.removeAll(drainingShards.get());
+      }
       if (shardIds.isEmpty()) {
         throw new QuiverException(ErrorCode.SHARD_UNAVAILABLE, "no live shard can own the collection's partitions");
       }
@@ -306,6 +393,11 @@ public final class ClusterView {
     if (next.version() >= table.get().version()) {
       table.set(next);
     }
+    fire();
+  }
+
+  private synchronized void reloadDraining() {
+    drainingShards.set(java.util.Set.copyOf(draining.keySet()));
     fire();
   }
 

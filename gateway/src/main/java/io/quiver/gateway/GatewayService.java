@@ -73,16 +73,23 @@ public final class GatewayService {
   public record SearchOutcome(String metric, List<QueryResult> results, boolean partial, List<Integer> failedShards) {}
 
   /** One registered shard as operators see it; {@code breaker} is this gateway's breaker state for it. */
-  public record ShardStatus(int id, String address, String state, boolean live, int partitions, String breaker) {}
+  public record ShardStatus(int id, String address, String state, boolean live, int partitions, String breaker,
+      boolean draining) {}
 
   /** The cluster as this gateway sees it. Holds no collection names: every tenant's operator may read it. */
-  public record ClusterStatus(int members, long tableVersion, List<ShardStatus> shards) {}
+  public record ClusterStatus(int members, long tableVersion, List<ShardStatus> shards,
+      List<io.quiver.cluster.PartitionMove> moves) {}
 
+  /** Pause between attempts when a shard says a partition moved (the table flips within milliseconds). */
+  static final long STALE_RETRY_MILLIS = 20;
+
+  private final io.vertx.core.Vertx vertx;
   private final ClusterView view;
   private final ShardClients shards;
   private final GatewayOptions options;
 
-  public GatewayService(ClusterView view, ShardClients shards, GatewayOptions options) {
+  public GatewayService(io.vertx.core.Vertx vertx, ClusterView view, ShardClients shards, GatewayOptions options) {
+    this.vertx = vertx;
     this.view = view;
     this.shards = shards;
     this.options = options;
@@ -124,12 +131,12 @@ public final class GatewayService {
 
   public Future<List<CollectionStats>> listCollections(Caller caller) {
     List<CollectionInfo> infos = view.collections(caller.tenant());
-    List<Future<CollectionStats>> stats = infos.stream().map(i -> stats(caller, i)).toList();
+    List<Future<CollectionStats>> stats = infos.stream().map(i -> retryStale(caller, () -> stats(caller, i))).toList();
     return Future.all(stats).map(cf -> stats.stream().map(Future::result).toList());
   }
 
   public Future<CollectionStats> getCollection(Caller caller, String name) {
-    return collection(caller, name).compose(info -> stats(caller, info));
+    return retryStale(caller, () -> collection(caller, name).compose(info -> stats(caller, info)));
   }
 
   public Future<Boolean> deleteCollection(Caller caller, String name) {
@@ -159,7 +166,7 @@ public final class GatewayService {
     if (points.size() > options.maxBatchPoints()) {
       return failed(QuiverException.invalid("a batch holds at most " + options.maxBatchPoints() + " points"));
     }
-    return collection(caller, name).compose(info -> {
+    return retryStale(caller, () -> collection(caller, name).compose(info -> {
       for (PointWrite p : points) {
         Validation.checkVector(p.values(), info.dimension(), info.strictFinite(), "values");
       }
@@ -208,7 +215,7 @@ public final class GatewayService {
         }
         return Future.succeededFuture(new UpsertOutcome(nCreated, points.size() - nCreated, ids, created));
       });
-    });
+    }));
   }
 
   private static QuiverException partialWriteFailure(int shard, List<Integer> positions, List<PointWrite> points, Throwable cause) {
@@ -225,7 +232,7 @@ public final class GatewayService {
   }
 
   public Future<PointRead> getPoint(Caller caller, String name, long id) {
-    return collection(caller, name).compose(info -> {
+    return retryStale(caller, () -> collection(caller, name).compose(info -> {
       int p = Partitioning.partitionOf(id, info.partitions());
       GetRequest req = GetRequest.newBuilder().setCollection(ref(info)).setId(id).build();
       return shards.call(ownerOf(info, assignment(info), p), ShardServiceGrpcClient.Get, req, caller)
@@ -233,18 +240,18 @@ public final class GatewayService {
               ? Future.succeededFuture(new PointRead(id, PackedFloats.unpack(r.getVector()),
                   r.getPayload().isEmpty() ? null : r.getPayload().toByteArray()))
               : failed(QuiverException.notFound("point " + Long.toUnsignedString(id) + " not found")));
-    });
+    }));
   }
 
   public Future<Boolean> deletePoint(Caller caller, String name, long id) {
-    return collection(caller, name).compose(info -> {
+    return retryStale(caller, () -> collection(caller, name).compose(info -> {
       PartitionTable.Assignment a = assignment(info);
       int p = Partitioning.partitionOf(id, info.partitions());
       DeleteRequest req = DeleteRequest.newBuilder().setCollection(ref(info)).addIds(id)
           .addEpochs(PartitionEpoch.newBuilder().setPartition(p).setEpoch(a.epochOf(p))).build();
       return shards.call(ownerOf(info, a, p), ShardServiceGrpcClient.Delete, req, caller)
           .map((DeleteResponse r) -> r.getDeleted(0));
-    });
+    }));
   }
 
   /** Payload set ({@code set} non-null) or key removal ({@code deleteKeys} non-empty) on the given ids. */
@@ -255,7 +262,7 @@ public final class GatewayService {
     if (ids.length > options.maxBatchPoints()) {
       return failed(QuiverException.invalid("points holds at most " + options.maxBatchPoints() + " ids"));
     }
-    return collection(caller, name).compose(info -> {
+    return retryStale(caller, () -> collection(caller, name).compose(info -> {
       PartitionTable.Assignment a = assignment(info);
       Map<Integer, List<Long>> byShard = new TreeMap<>();
       for (long id : ids) {
@@ -273,7 +280,7 @@ public final class GatewayService {
         legs.add(shards.call(shard, ShardServiceGrpcClient.UpdatePayload, req.build(), caller));
       });
       return Future.all(legs).map(cf -> legs.stream().mapToLong(f -> f.result().getUpdated()).sum());
-    });
+    }));
   }
 
   /**
@@ -288,14 +295,14 @@ public final class GatewayService {
       return failed(QuiverException.invalid("offset must be between 0 and " + options.maxOffset()
           + "; page deeper with after_id"));
     }
-    return collection(caller, name).compose(info -> {
+    return retryStale(caller, () -> collection(caller, name).compose(info -> {
       int want = (int) Math.min(Integer.MAX_VALUE, offset + limit + 1);
       ListIdsRequest.Builder req = ListIdsRequest.newBuilder().setCollection(ref(info)).setLimit(want);
       if (afterId != null) {
         req.setAfterId(afterId);
       }
-      List<Future<ListIdsResponse>> legs = fanOut(info, shard ->
-          shards.call(shard, ShardServiceGrpcClient.ListIds, req.build(), caller));
+      List<Future<ListIdsResponse>> legs = fanOut(info, (shard, partitions) -> shards.call(shard,
+          ShardServiceGrpcClient.ListIds, req.clone().addAllPartitions(partitions).build(), caller));
       return Future.all(legs).map(cf -> {
         long total = 0;
         List<Long> merged = new ArrayList<>();
@@ -312,11 +319,11 @@ public final class GatewayService {
             more ? offset + page.length : null,
             more && page.length > 0 ? page[page.length - 1] : null);
       });
-    });
+    }));
   }
 
   public Future<Long> countPoints(Caller caller, String name, Filter filter) {
-    return collection(caller, name).compose(info -> count(caller, info, filter));
+    return retryStale(caller, () -> collection(caller, name).compose(info -> count(caller, info, filter)));
   }
 
   private Future<Long> count(Caller caller, CollectionInfo info, Filter filter) {
@@ -324,7 +331,8 @@ public final class GatewayService {
     if (filter != null) {
       req.setFilter(filter);
     }
-    List<Future<CountResponse>> legs = fanOut(info, shard -> shards.call(shard, ShardServiceGrpcClient.Count, req.build(), caller));
+    List<Future<CountResponse>> legs = fanOut(info, (shard, partitions) -> shards.call(shard,
+        ShardServiceGrpcClient.Count, req.clone().addAllPartitions(partitions).build(), caller));
     return Future.all(legs).map(cf -> legs.stream().mapToLong(f -> f.result().getCount()).sum());
   }
 
@@ -344,7 +352,7 @@ public final class GatewayService {
     if (spec.limit() < 1 || spec.limit() > options.maxTopK()) {
       return failed(QuiverException.invalid("limit must be between 1 and " + options.maxTopK()));
     }
-    return collection(caller, name).compose(info -> {
+    return retryStale(caller, () -> collection(caller, name).compose(info -> {
       for (float[] q : queries) {
         Validation.checkVector(q, info.dimension(), true, "query");
       }
@@ -369,7 +377,8 @@ public final class GatewayService {
       int[] owners = assignment.shards();
       List<Future<SearchResponse>> legs = new ArrayList<>();
       for (int shard : owners) {
-        legs.add(shards.call(shard, ShardServiceGrpcClient.Search, req.build(), caller));
+        legs.add(shards.call(shard, ShardServiceGrpcClient.Search,
+            req.clone().addAllPartitions(partitionList(assignment, shard)).build(), caller));
       }
       return Future.join(legs).transform(ignored -> {
         List<Integer> failedShards = new ArrayList<>();
@@ -409,7 +418,7 @@ public final class GatewayService {
         }
         return Future.succeededFuture(new SearchOutcome(metric, results, unowned || !failedShards.isEmpty(), failedShards));
       });
-    });
+    }));
   }
 
   private static boolean isShardFailure(Throwable t) {
@@ -419,7 +428,8 @@ public final class GatewayService {
 
   // ---------------------------------------------------------------- operators
 
-  public ClusterStatus clusterStatus() {
+  /** Shards, their partition counts and states, and the partition moves in progress. */
+  public Future<ClusterStatus> clusterStatus() {
     PartitionTable table = view.table();
     Map<Integer, Integer> owned = new TreeMap<>();
     for (PartitionTable.Assignment a : table.assignments().values()) {
@@ -436,9 +446,31 @@ public final class GatewayService {
     for (int id : ids) {
       io.quiver.cluster.ShardInfo s = live.get(id);
       out.add(new ShardStatus(id, s == null ? "" : s.grpcAddress(), s == null ? "down" : s.state(), s != null,
-          owned.getOrDefault(id, 0), shards.breakers().state(id).name().toLowerCase(java.util.Locale.ROOT)));
+          owned.getOrDefault(id, 0), shards.breakers().state(id).name().toLowerCase(java.util.Locale.ROOT),
+          view.drainingShards().contains(id)));
     }
-    return new ClusterStatus(view.memberCount(), table.version(), out);
+    return view.moves().map(moves -> new ClusterStatus(view.memberCount(), table.version(), out, moves));
+  }
+
+  /**
+   * Starts (or cancels) draining a shard: the coordinator moves all its partitions to the other
+   * shards and gives it no new ones. Returns the partitions it still owns.
+   */
+  public Future<Integer> drain(int shardId, boolean on) {
+    if (on && !view.liveShards().containsKey(shardId)) {
+      return failed(QuiverException.notFound("shard " + shardId + " is not live"));
+    }
+    if (on && view.liveShards().keySet().stream().noneMatch(id -> id != shardId && !view.drainingShards().contains(id))) {
+      return failed(QuiverException.invalid("shard " + shardId + " is the last shard that is not draining: "
+          + "its partitions would have nowhere to go"));
+    }
+    return view.setDraining(shardId, on).map(v -> {
+      int owned = 0;
+      for (PartitionTable.Assignment a : view.table().assignments().values()) {
+        owned += a.partitionsOf(shardId).length;
+      }
+      return owned;
+    });
   }
 
   // ---------------------------------------------------------------- helpers
@@ -470,16 +502,48 @@ public final class GatewayService {
     return a;
   }
 
-  private <T> List<Future<T>> fanOut(CollectionInfo info, java.util.function.IntFunction<Future<T>> call) {
+  /** One call per owning shard, told which partitions the table says it owns (it refuses if it moved). */
+  private <T> List<Future<T>> fanOut(CollectionInfo info, java.util.function.BiFunction<Integer, List<Integer>, Future<T>> call) {
     PartitionTable.Assignment a = assignment(info);
     if (a.firstUnowned() >= 0) {
       throw unowned(info, a.firstUnowned());
     }
     List<Future<T>> legs = new ArrayList<>();
     for (int shard : a.shards()) {
-      legs.add(call.apply(shard));
+      legs.add(call.apply(shard, partitionList(a, shard)));
     }
     return legs;
+  }
+
+  private static List<Integer> partitionList(PartitionTable.Assignment a, int shard) {
+    return Arrays.stream(a.partitionsOf(shard)).boxed().toList();
+  }
+
+  /**
+   * Runs {@code op} again, with the partition table as it is then, while a shard answers that a
+   * partition moved ({@code stale_epoch}: it was sealed for a move, or the caller's table was older
+   * than the shard's) and the deadline allows. Safe for writes because upserts, deletes and payload
+   * changes are idempotent. A move that outlasts the deadline answers {@code shard_unavailable}.
+   */
+  private <T> Future<T> retryStale(Caller caller, java.util.function.Supplier<Future<T>> op) {
+    Future<T> attempt;
+    try {
+      attempt = op.get();
+    } catch (RuntimeException e) {
+      attempt = Future.failedFuture(e);
+    }
+    return attempt.recover(err -> {
+      if (!(err instanceof QuiverException q) || q.code() != ErrorCode.STALE_EPOCH) {
+        return Future.failedFuture(err);
+      }
+      if ((caller.deadlineNanos() - System.nanoTime()) / 1_000_000 <= STALE_RETRY_MILLIS * 2) {
+        return Future.failedFuture(new QuiverException(ErrorCode.SHARD_UNAVAILABLE,
+            q.getMessage() + "; the partition is moving between shards, retry shortly"));
+      }
+      io.vertx.core.Promise<T> next = io.vertx.core.Promise.promise();
+      vertx.setTimer(STALE_RETRY_MILLIS, id -> retryStale(caller, op).onComplete(next));
+      return next.future();
+    });
   }
 
   private static QuiverException unowned(CollectionInfo info, int partition) {

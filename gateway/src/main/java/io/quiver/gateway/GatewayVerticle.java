@@ -68,7 +68,7 @@ public final class GatewayVerticle extends VerticleBase {
     }
     shards = new ShardClients(vertx, view, options.clusterToken(),
         new ShardBreakers(ShardBreakers.config(options, clock), meters));
-    GatewayService service = new GatewayService(view, shards, options);
+    GatewayService service = new GatewayService(vertx, view, shards, options);
     Health health = new Health(view);
     RestApi rest = new RestApi(service, health, admission);
 

@@ -76,6 +76,7 @@ public final class RestApi {
     wire(router.post("/distance"), Scope.READ, body, this::distance);
 
     wire(router.get("/admin/cluster"), Scope.ADMIN, body, this::adminCluster);
+    wire(router.post("/admin/drain"), Scope.ADMIN, body, this::drain);
 
     router.route().last().handler(ctx -> fail(ctx, new QuiverException(ErrorCode.NOT_FOUND,
         "no route for " + ctx.request().method() + " " + ctx.request().path())));
@@ -463,13 +464,31 @@ public final class RestApi {
   // ---------------------------------------------------------------- operators
 
   private void adminCluster(RoutingContext ctx) {
-    respond(ctx, () -> Future.succeededFuture(service.clusterStatus()), status -> {
+    respond(ctx, service::clusterStatus, status -> {
       JsonArray shards = new JsonArray();
       status.shards().forEach(s -> shards.add(new JsonObject().put("id", s.id()).put("address", s.address())
-          .put("state", s.state()).put("live", s.live()).put("partitions", s.partitions()).put("breaker", s.breaker())));
+          .put("state", s.state()).put("live", s.live()).put("partitions", s.partitions()).put("breaker", s.breaker())
+          .put("draining", s.draining())));
+      JsonArray moves = new JsonArray();
+      status.moves().forEach(m -> moves.add(new JsonObject().put("partition", m.partition()).put("from", m.from())
+          .put("to", m.to()).put("epoch", m.epoch()).put("state", m.state())));
       return new JsonObject().put("members", status.members()).put("partition_table_version", status.tableVersion())
-          .put("shards", shards);
+          .put("shards", shards).put("moves", moves);
     });
+  }
+
+  /** {@code POST /admin/drain {"shard": N, "enabled"?: true}}: move every partition off shard N (or stop). */
+  private void drain(RoutingContext ctx) {
+    JsonObject body = body(ctx);
+    if (body == null) {
+      return;
+    }
+    respond(ctx, () -> {
+      int shard = integer(body, "shard", null);
+      boolean on = bool(body, "enabled", true);
+      return service.drain(shard, on).map(left -> new JsonObject().put("shard", shard).put("draining", on)
+          .put("partitions", left));
+    }, Function.identity());
   }
 
   // ---------------------------------------------------------------- plumbing

@@ -13,7 +13,15 @@ import picocli.CommandLine.Command;
 public final class Main implements Runnable {
 
   public static void main(String[] args) {
-    int code = commandLine().execute(args);
+    int code;
+    try {
+      code = commandLine().execute(args);
+    } catch (Throwable t) {
+      // An Error escaping picocli (a broken jar, say) must still end the process: Vert.x and
+      // Hazelcast threads would otherwise keep a half-started JVM alive.
+      System.err.println("quiver: " + t);
+      code = 1;
+    }
     if (code != 0) {
       System.exit(code);
     }

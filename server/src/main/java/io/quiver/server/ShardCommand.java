@@ -2,6 +2,7 @@ package io.quiver.server;
 
 import io.quiver.cluster.ClusterNode;
 import io.quiver.shard.ShardOptions;
+import io.quiver.shard.Coordinator;
 import io.quiver.shard.ShardVerticle;
 import java.net.InetAddress;
 import java.nio.file.Path;
@@ -48,7 +49,10 @@ final class ShardCommand implements Callable<Integer> {
         .grpcPort(shardPort).httpPort(shardHttpPort).clusterToken(cluster.clusterToken);
     ClusterNode node = Roles.join(cluster.toOptions(false));
     try {
-      node.vertx().deployVerticle(new ShardVerticle(options, node.view(), node.memberId())).await();
+      node.vertx().deployVerticle(new ShardVerticle(options, node.view(), node.memberId()))
+          .compose(x -> node.vertx().deployVerticle(new Coordinator(node.view(), options.clusterToken(),
+              Coordinator.DEFAULT_TICK_MILLIS)))
+          .await();
     } catch (RuntimeException e) {
       node.close();
       throw e;

@@ -5,6 +5,7 @@ import io.quiver.cluster.ClusterOptions;
 import io.quiver.gateway.GatewayOptions;
 import io.quiver.gateway.GatewayVerticle;
 import io.quiver.shard.ShardOptions;
+import io.quiver.shard.Coordinator;
 import io.quiver.shard.ShardVerticle;
 import io.vertx.core.Future;
 import io.vertx.core.VertxOptions;
@@ -39,7 +40,9 @@ public final class Standalone implements AutoCloseable {
         shards.add(shard);
         deployed = deployed.compose(x -> node.vertx().deployVerticle(shard));
       }
-      deployed.compose(x -> node.vertx().deployVerticle(gateway)).await();
+      String token = shardOptions.isEmpty() ? "" : shardOptions.get(0).clusterToken();
+      deployed.compose(x -> node.vertx().deployVerticle(new Coordinator(node.view(), token, Coordinator.DEFAULT_TICK_MILLIS)))
+          .compose(x -> node.vertx().deployVerticle(gateway)).await();
     } catch (RuntimeException e) {
       node.close();
       throw e;

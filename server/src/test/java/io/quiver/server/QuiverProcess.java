@@ -44,18 +44,23 @@ final class QuiverProcess implements AutoCloseable {
     pb.redirectError(ProcessBuilder.Redirect.appendTo(stderr.toFile()));
     Process p = pb.start();
     BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
-    CompletableFuture<String> ready = CompletableFuture.supplyAsync(() -> {
+    // A thread of its own reads stdout for the life of the process (never the common pool, which
+    // has one thread on two cores: a second process's ready line would never be read).
+    CompletableFuture<String> ready = new CompletableFuture<>();
+    Thread reader = new Thread(() -> {
       try {
         for (String line; (line = out.readLine()) != null; ) {
-          if (line.startsWith(readyPrefix)) {
-            return line;
+          if (!ready.isDone() && line.startsWith(readyPrefix)) {
+            ready.complete(line);
           }
         }
       } catch (IOException e) {
-        // the process went away; reported below
+        // the process went away
       }
-      return null;
-    });
+      ready.complete(null);
+    }, "stdout-" + String.join(" ", args.subList(0, Math.min(3, args.size()))));
+    reader.setDaemon(true);
+    reader.start();
     String line;
     try {
       line = ready.get(readySeconds, TimeUnit.SECONDS);
@@ -67,16 +72,6 @@ final class QuiverProcess implements AutoCloseable {
       throw new IllegalStateException("no ready line from " + cmd + " within " + readySeconds + " s; stderr:\n"
           + tail(stderr));
     }
-    // Keep draining stdout so the child never blocks on a full pipe.
-    CompletableFuture.runAsync(() -> {
-      try {
-        while (out.readLine() != null) {
-          // discard
-        }
-      } catch (IOException ignored) {
-        // closed
-      }
-    });
     return new QuiverProcess(p, stderr, line);
   }
 

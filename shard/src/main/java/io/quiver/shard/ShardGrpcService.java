@@ -4,6 +4,7 @@ import com.google.protobuf.ByteString;
 import io.quiver.common.ErrorCode;
 import io.quiver.common.PackedFloats;
 import io.quiver.common.QuiverException;
+import io.quiver.proto.internal.*;
 import io.quiver.proto.internal.CheckpointRequest;
 import io.quiver.proto.internal.CheckpointResponse;
 import io.quiver.proto.internal.CollectionSpec;
@@ -62,19 +63,19 @@ final class ShardGrpcService extends ShardServiceService {
   private final WorkerExecutor worker;
   private final ShardStatus status;
 
-  ShardGrpcService(ShardEngine engine, WorkerExecutor worker, ShardStatus status) {
+  private final PartitionMover mover;
+
+  ShardGrpcService(ShardEngine engine, WorkerExecutor worker, ShardStatus status, PartitionMover mover) {
     this.engine = engine;
     this.worker = worker;
     this.status = status;
+    this.mover = mover;
   }
 
   @Override
   public Future<CreateCollectionResponse> createCollection(CreateCollectionRequest req) {
     return run(() -> {
-      CollectionSpec s = req.getSpec();
-      io.quiver.shard.engine.CollectionSpec spec = new io.quiver.shard.engine.CollectionSpec(
-          s.getRef().getTenant(), s.getRef().getName(), s.getRef().getUid(), s.getDimension(),
-          metric(s.getMetric()), s.getStrictFinite(), s.getPartitions());
+      io.quiver.shard.engine.CollectionSpec spec = spec(req.getSpec());
       boolean created = engine.createCollection(spec, ProtoConversions.epochs(req.getOwnedList()));
       return CreateCollectionResponse.newBuilder().setCreated(created).build();
     });
@@ -156,6 +157,7 @@ final class ShardGrpcService extends ShardServiceService {
   public Future<ListIdsResponse> listIds(ListIdsRequest req) {
     return run(() -> {
       long uid = req.getCollection().getUid();
+      engine.checkHolds(uid, toInts(req.getPartitionsList()));
       long[] ids = engine.idsAfter(uid, req.getAfterId(), req.hasAfterId(), req.getLimit());
       ListIdsResponse.Builder out = ListIdsResponse.newBuilder().setTotal(engine.count(uid, null));
       for (long id : ids) {
@@ -167,8 +169,11 @@ final class ShardGrpcService extends ShardServiceService {
 
   @Override
   public Future<CountResponse> count(CountRequest req) {
-    return run(() -> CountResponse.newBuilder()
-        .setCount(engine.count(req.getCollection().getUid(), ProtoConversions.filter(req.getFilter()))).build());
+    return run(() -> {
+      engine.checkHolds(req.getCollection().getUid(), toInts(req.getPartitionsList()));
+      return CountResponse.newBuilder()
+          .setCount(engine.count(req.getCollection().getUid(), ProtoConversions.filter(req.getFilter()))).build();
+    });
   }
 
   @Override
@@ -178,6 +183,7 @@ final class ShardGrpcService extends ShardServiceService {
         throw QuiverException.invalid("search carries " + req.getQueryCount() + " queries but "
             + req.getQueries().size() + " query bytes");
       }
+      engine.checkHolds(req.getCollection().getUid(), toInts(req.getPartitionsList()));
       int dimension = req.getQueries().size() / (req.getQueryCount() * Float.BYTES);
       float[][] queries = PackedFloats.unpackRows(req.getQueries(), dimension);
       SearchMode mode;
@@ -213,6 +219,87 @@ final class ShardGrpcService extends ShardServiceService {
   @Override
   public Future<CheckpointResponse> checkpoint(CheckpointRequest req) {
     return run(() -> CheckpointResponse.newBuilder().setCoveredSequence(engine.checkpoint().coveredSequence()).build());
+  }
+
+  // ---------------------------------------------------------------- partition moves
+
+  @Override
+  public Future<ExportPartitionResponse> exportPartition(PartitionRequest req) {
+    return run(() -> {
+      long[] sizeAndEpoch = engine.exportPartition(req.getCollection().getUid(), req.getPartition());
+      return ExportPartitionResponse.newBuilder().setSnapshotBytes(sizeAndEpoch[0]).setEpoch(sizeAndEpoch[1]).build();
+    });
+  }
+
+  @Override
+  public Future<FetchChunkResponse> fetchPartitionChunk(FetchChunkRequest req) {
+    return run(() -> FetchChunkResponse.newBuilder().setData(ByteString.copyFrom(
+        engine.snapshotChunk(req.getCollection().getUid(), req.getPartition(), req.getOffset(), (int) req.getMaxBytes()))).build());
+  }
+
+  @Override
+  public Future<FetchTailResponse> fetchTail(FetchTailRequest req) {
+    return run(() -> {
+      ShardEngine.Tail tail = engine.tail(req.getCollection().getUid(), req.getPartition(), (int) req.getFromIndex(),
+          (int) req.getMaxRecords());
+      FetchTailResponse.Builder out = FetchTailResponse.newBuilder().setTotal(tail.total()).setSealed(tail.sealed());
+      for (ShardEngine.TailRecord r : tail.records()) {
+        out.addRecords(TailRecord.newBuilder().setType(r.type()).setBody(ByteString.copyFrom(r.body())));
+      }
+      return out.build();
+    });
+  }
+
+  @Override
+  public Future<SealPartitionResponse> sealPartition(PartitionRequest req) {
+    return run(() -> SealPartitionResponse.newBuilder()
+        .setTotal(engine.sealPartition(req.getCollection().getUid(), req.getPartition())).build());
+  }
+
+  @Override
+  public Future<MoveAck> abortExport(PartitionRequest req) {
+    return run(() -> {
+      engine.abortExport(req.getCollection().getUid(), req.getPartition());
+      return MoveAck.newBuilder().setDone(true).build();
+    });
+  }
+
+  @Override
+  public Future<MoveAck> releasePartition(PartitionRequest req) {
+    return run(() -> {
+      engine.releasePartition(req.getCollection().getUid(), req.getPartition());
+      return MoveAck.newBuilder().setDone(true).build();
+    });
+  }
+
+  @Override
+  public Future<MoveAck> receivePartition(ReceivePartitionRequest req) {
+    return mover.receive(req).recover(err -> Future.failedFuture(toStatus(err)));
+  }
+
+  @Override
+  public Future<MoveAck> commitPartition(PartitionRequest req) {
+    return run(() -> {
+      engine.commitIncoming(req.getCollection().getUid(), req.getPartition());
+      return MoveAck.newBuilder().setDone(true).build();
+    });
+  }
+
+  @Override
+  public Future<MoveAck> discardPartition(PartitionRequest req) {
+    return run(() -> {
+      engine.discardIncoming(req.getCollection().getUid(), req.getPartition());
+      return MoveAck.newBuilder().setDone(true).build();
+    });
+  }
+
+  private static int[] toInts(List<Integer> list) {
+    return list.stream().mapToInt(Integer::intValue).toArray();
+  }
+
+  static io.quiver.shard.engine.CollectionSpec spec(CollectionSpec s) {
+    return new io.quiver.shard.engine.CollectionSpec(s.getRef().getTenant(), s.getRef().getName(), s.getRef().getUid(),
+        s.getDimension(), metric(s.getMetric()), s.getStrictFinite(), s.getPartitions());
   }
 
   private static Metric metric(String name) {

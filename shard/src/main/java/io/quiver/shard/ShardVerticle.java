@@ -2,6 +2,7 @@ package io.quiver.shard;
 
 import io.quiver.cluster.ClusterView;
 import io.quiver.cluster.CollectionInfo;
+import io.quiver.cluster.ShardChannel;
 import io.quiver.shard.engine.CollectionSpec;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -51,6 +52,7 @@ public final class ShardVerticle extends VerticleBase {
   private HttpServer http;
   private volatile ShardInfo registered;
   private long budgetReserved;
+  private ShardChannel peers;
 
   public ShardVerticle(ShardOptions options, ClusterView view, String memberId) {
     if (options.shardId() < 0) {
@@ -91,7 +93,9 @@ public final class ShardVerticle extends VerticleBase {
     });
 
     GrpcServer grpc = GrpcServer.server(vertx, new GrpcServerOptions().setMaxMessageSize(InternalApi.MAX_MESSAGE_BYTES));
-    grpc.addService(ShardServiceGrpcService.of(new ShardGrpcService(engine, worker, status)));
+    peers = new ShardChannel(vertx, view, options.clusterToken());
+    grpc.addService(ShardServiceGrpcService.of(
+        new ShardGrpcService(engine, worker, status, new PartitionMover(engine, worker, peers))));
     grpcHttp = vertx.createHttpServer(new HttpServerOptions().setHost(options.host()).setPort(options.grpcPort()));
     http = vertx.createHttpServer(new HttpServerOptions().setHost(options.host()).setPort(options.httpPort()));
 
@@ -131,14 +135,51 @@ public final class ShardVerticle extends VerticleBase {
       owned.put(c.uid(), engine.ownedEpochs(c.uid()));
     }
     return view.claim(options.shardId(), local, owned, engine.droppedUids())
-        .compose(stale -> worker.executeBlocking(() -> {
+        .compose(stale -> view.moves().compose(moves -> worker.executeBlocking(() -> {
           for (long uid : stale) {
             LOG.info("shard {} deletes collection {}: it was dropped or replaced while this shard was away",
                 options.shardId(), uid);
             engine.dropCollection(uid);
           }
+          settleMoves(moves);
           return null;
-        }, false));
+        }, false)));
+  }
+
+  /**
+   * Partitions this shard left half-moved when it stopped: when no coordinator is carrying the move
+   * on (no recorded move), settle them against the partition table. A sealed partition still owned
+   * here takes writes again; one the table gives to another shard at a newer epoch is released. An
+   * incoming partition the table gives to this shard at its epoch is committed; otherwise discarded.
+   */
+  private void settleMoves(List<io.quiver.cluster.PartitionMove> moves) throws java.io.IOException {
+    int me = options.shardId();
+    java.util.Set<String> recorded = new java.util.HashSet<>();
+    moves.forEach(m -> recorded.add(m.key()));
+    for (CollectionSpec c : engine.collections()) {
+      io.quiver.cluster.PartitionTable.Assignment a = view.table().assignment(c.uid());
+      for (int p : engine.sealedPartitions(c.uid())) {
+        if (recorded.contains(c.uid() + "/" + p) || a == null) {
+          continue;
+        }
+        if (a.ownerOf(p) == me) {
+          engine.abortExport(c.uid(), p);
+        } else if (a.epochOf(p) > engine.ownedEpochs(c.uid()).getOrDefault(p, 0L)) {
+          engine.releasePartition(c.uid(), p);
+        }
+      }
+      for (var in : engine.incomingPartitions(c.uid()).entrySet()) {
+        int p = in.getKey();
+        if (recorded.contains(c.uid() + "/" + p)) {
+          continue;
+        }
+        if (a != null && a.ownerOf(p) == me && a.epochOf(p) == in.getValue()) {
+          engine.commitIncoming(c.uid(), p);
+        } else {
+          engine.discardIncoming(c.uid(), p);
+        }
+      }
+    }
   }
 
   /** Refuses calls without the cluster token (trailers-only UNAUTHENTICATED response). */
@@ -194,6 +235,7 @@ public final class ShardVerticle extends VerticleBase {
         .andThen(ar -> {
           searchPool.shutdownNow();
           indexerPool.shutdownNow();
+          peers.close();
           worker.close();
           MemoryBudget.release(budgetReserved);
         });

@@ -83,16 +83,46 @@ public final class ShardEngine implements Closeable {
   static final int POINT_OVERHEAD_BYTES = 160;
   private static final long MEASURE_EVERY_NANOS = 200_000_000L;
 
-  /** One collection on this shard. {@code partitions[p]} is null when p is owned elsewhere. */
+  /**
+   * One collection on this shard. {@code partitions[p]} is null when p is owned elsewhere;
+   * {@code sealed[p]} when p is moving away (it still serves reads, refuses writes);
+   * {@code incoming[p]} holds a partition copied here but not yet owned (at {@code incomingEpochs[p]}).
+   */
   static final class CollectionState {
     final CollectionSpec spec;
     final PartitionIndex[] partitions;
     final long[] epochs;
+    final boolean[] sealed;
+    final PartitionIndex[] incoming;
+    final long[] incomingEpochs;
 
     CollectionState(CollectionSpec spec) {
       this.spec = spec;
       this.partitions = new PartitionIndex[spec.partitions()];
       this.epochs = new long[spec.partitions()];
+      this.sealed = new boolean[spec.partitions()];
+      this.incoming = new PartitionIndex[spec.partitions()];
+      this.incomingEpochs = new long[spec.partitions()];
+    }
+
+    java.util.Set<Integer> sealedPartitions() {
+      java.util.Set<Integer> out = new java.util.TreeSet<>();
+      for (int p = 0; p < sealed.length; p++) {
+        if (sealed[p]) {
+          out.add(p);
+        }
+      }
+      return out;
+    }
+
+    Map<Integer, Long> incomingEpochMap() {
+      Map<Integer, Long> m = new TreeMap<>();
+      for (int p = 0; p < incoming.length; p++) {
+        if (incoming[p] != null) {
+          m.put(p, incomingEpochs[p]);
+        }
+      }
+      return m;
     }
 
     int[] ownedPartitions() {
@@ -143,6 +173,8 @@ public final class ShardEngine implements Closeable {
   /** Held while appending to the WAL and applying to memory, so memory order is log order. */
   private final ReentrantLock writeLock = new ReentrantLock();
   private final Object metadataLock = new Object();
+  /** Partitions being copied to another shard (guarded by writeLock). */
+  private final Map<PartitionKey, Export> exports = new java.util.HashMap<>();
   private final Object checkpointLock = new Object();
   private final AtomicBoolean checkpointQueued = new AtomicBoolean();
   private final AtomicLong checkpointFailures = new AtomicLong();
@@ -187,6 +219,11 @@ public final class ShardEngine implements Closeable {
         c.partitions[p] = new PartitionIndex(e.spec().dimension(), e.spec().metric(), indexer);
         c.epochs[p] = epoch;
       });
+      e.sealed().forEach(p -> c.sealed[p] = true);
+      e.incoming().forEach((p, epoch) -> {
+        c.incoming[p] = new PartitionIndex(e.spec().dimension(), e.spec().metric(), indexer);
+        c.incomingEpochs[p] = epoch;
+      });
       collections.put(e.spec().uid(), c);
     }
     dropped.addAll(meta.dropped());
@@ -197,6 +234,8 @@ public final class ShardEngine implements Closeable {
           CollectionState c = collections.get(key.collectionUid());
           if (c != null && key.partition() < c.partitions.length && c.partitions[key.partition()] != null) {
             c.partitions[key.partition()] = PartitionIndex.readFrom(in, indexer);
+          } else if (c != null && key.partition() < c.partitions.length && c.incoming[key.partition()] != null) {
+            c.incoming[key.partition()] = PartitionIndex.readFrom(in, indexer);
           }
         },
         this::replay);
@@ -311,7 +350,8 @@ public final class ShardEngine implements Closeable {
   private void writeMetadata() throws IOException {
     List<ShardMetadata.CollectionEntry> entries = new ArrayList<>();
     collections.values().stream().sorted(Comparator.comparingLong(c -> c.spec.uid()))
-        .forEach(c -> entries.add(new ShardMetadata.CollectionEntry(c.spec, c.ownedEpochs())));
+        .forEach(c -> entries.add(new ShardMetadata.CollectionEntry(c.spec, c.ownedEpochs(), c.sealedPartitions(),
+            c.incomingEpochMap())));
     ShardMetadataFile.write(files, new ShardMetadata(entries, List.copyOf(dropped)).encode());
   }
 
@@ -438,6 +478,12 @@ public final class ShardEngine implements Closeable {
     boolean[] flags = new boolean[ids.length];
     for (WalEntry e : entries) {
       boolean[] applied = apply(c, e.type(), e.partition(), e.body());
+      Export export = exports.get(new PartitionKey(c.spec.uid(), e.partition()));
+      if (export != null) {
+        byte[] body = new byte[e.body().remaining()];
+        e.body().duplicate().get(body);
+        export.tail.add(new TailRecord(e.type(), body));
+      }
       // Entries of one partition are the request rows of that partition, in request order.
       int k = 0;
       for (int i = 0; i < ids.length; i++) {
@@ -459,8 +505,11 @@ public final class ShardEngine implements Closeable {
 
   /** Applies one record to its partition; returns a flag per entry (created / deleted / updated). */
   private static boolean[] apply(CollectionState c, byte type, int partition, ByteBuffer body) {
-    PartitionIndex index = c.partitions[partition];
-    WalBodies.Entry[] entries = WalBodies.decode(type, body, c.spec.dimension());
+    return apply(c.partitions[partition], c.spec.dimension(), type, body);
+  }
+
+  private static boolean[] apply(PartitionIndex index, int dimension, byte type, ByteBuffer body) {
+    WalBodies.Entry[] entries = WalBodies.decode(type, body, dimension);
     boolean[] flags = new boolean[entries.length];
     for (int i = 0; i < entries.length; i++) {
       WalBodies.Entry e = entries[i];
@@ -605,6 +654,9 @@ public final class ShardEngine implements Closeable {
           covered = Math.max(covered, seq);
         }
       }
+      for (CollectionState c : collections.values()) {
+        c.incomingEpochMap().keySet().forEach(p -> live.add(new PartitionKey(c.spec.uid(), p)));
+      }
       if (!written.isEmpty()) {
         checkpoints.publish(written);
       }
@@ -646,12 +698,254 @@ public final class ShardEngine implements Closeable {
     return options.durability();
   }
 
+  // ---------------------------------------------------------------- partition moves
+
+  /** A record applied to a moving partition after its snapshot was taken. */
+  public record TailRecord(byte type, byte[] body) {}
+
+  /** A partition being copied away: its snapshot and the records applied since. Guarded by writeLock. */
+  private static final class Export {
+    final byte[] snapshot;
+    final List<TailRecord> tail = new ArrayList<>();
+
+    Export(byte[] snapshot) {
+      this.snapshot = snapshot;
+    }
+  }
+
+  /**
+   * Starts copying an owned partition away: snapshots it and, from that instant, keeps every record
+   * applied to it so the new owner can catch up. Returns the snapshot size and the current epoch.
+   */
+  public long[] exportPartition(long uid, int p) throws IOException {
+    CollectionState c = collection(uid);
+    writeLock.lock();
+    try {
+      if (c.partitions[p] == null) {
+        throw new QuiverException(ErrorCode.STALE_EPOCH, "shard " + options.shardId() + " does not own partition " + p);
+      }
+      ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+      c.partitions[p].writeTo(new DataOutputStream(bytes));
+      Export export = new Export(bytes.toByteArray());
+      exports.put(new PartitionKey(uid, p), export);
+      return new long[] {export.snapshot.length, c.epochs[p]};
+    } finally {
+      writeLock.unlock();
+    }
+  }
+
+  /** Up to {@code max} bytes of the snapshot from {@code offset}. */
+  public byte[] snapshotChunk(long uid, int p, long offset, int max) {
+    Export e = export(uid, p);
+    int from = (int) Math.min(offset, e.snapshot.length);
+    return Arrays.copyOfRange(e.snapshot, from, Math.min(e.snapshot.length, from + max));
+  }
+
+  /** Tail records {@code [from, from + max)}, the number captured so far, and whether the partition is sealed. */
+  public record Tail(List<TailRecord> records, int total, boolean sealed) {}
+
+  public Tail tail(long uid, int p, int from, int max) {
+    writeLock.lock();
+    try {
+      Export e = export(uid, p);
+      int to = Math.min(e.tail.size(), from + max);
+      List<TailRecord> out = from >= to ? List.of() : List.copyOf(e.tail.subList(from, to));
+      return new Tail(out, e.tail.size(), collection(uid).sealed[p]);
+    } finally {
+      writeLock.unlock();
+    }
+  }
+
+  /**
+   * Seals a partition being copied away: from now on it refuses writes ({@code stale_epoch}, so the
+   * gateway retries at the new owner) and its tail is final. Durable before it returns, so a restart
+   * cannot reopen the partition for writes behind the new owner's back. Returns the tail length.
+   */
+  public int sealPartition(long uid, int p) throws IOException {
+    CollectionState c = collection(uid);
+    synchronized (metadataLock) {
+      int total;
+      writeLock.lock();
+      try {
+        Export e = export(uid, p);
+        c.sealed[p] = true;
+        total = e.tail.size();
+      } finally {
+        writeLock.unlock();
+      }
+      writeMetadata();
+      return total;
+    }
+  }
+
+  /** Gives up a move: the partition takes writes again and its snapshot and tail are forgotten. */
+  public void abortExport(long uid, int p) throws IOException {
+    CollectionState c = collections.get(uid);
+    synchronized (metadataLock) {
+      writeLock.lock();
+      try {
+        exports.remove(new PartitionKey(uid, p));
+        if (c != null) {
+          c.sealed[p] = false;
+        }
+      } finally {
+        writeLock.unlock();
+      }
+      if (c != null) {
+        writeMetadata();
+      }
+    }
+  }
+
+  /** After the new owner took over: forgets the partition here (metadata, then its checkpoint). */
+  public void releasePartition(long uid, int p) throws IOException {
+    CollectionState c = collections.get(uid);
+    synchronized (metadataLock) {
+      writeLock.lock();
+      try {
+        exports.remove(new PartitionKey(uid, p));
+        if (c != null) {
+          c.partitions[p] = null;
+          c.epochs[p] = 0;
+          c.sealed[p] = false;
+        }
+      } finally {
+        writeLock.unlock();
+      }
+      if (c != null) {
+        writeMetadata();
+        synchronized (checkpointLock) {
+          checkpoints.drop(List.of(new PartitionKey(uid, p)));
+        }
+      }
+    }
+  }
+
+  /**
+   * Installs a partition copied from its old owner (snapshot plus the tail applied on top) as
+   * incoming: durable (its own checkpoint, covered by this shard's current WAL position, and the
+   * metadata) but not owned, so it takes no write until {@link #commitIncoming}.
+   */
+  public void installIncoming(CollectionSpec spec, int p, long epoch, byte[] snapshot, List<TailRecord> tail)
+      throws IOException {
+    checkWritable();
+    PartitionIndex index = PartitionIndex.readFrom(new java.io.DataInputStream(new java.io.ByteArrayInputStream(snapshot)), indexer);
+    for (TailRecord r : tail) {
+      apply(index, spec.dimension(), r.type(), ByteBuffer.wrap(r.body()));
+    }
+    synchronized (metadataLock) {
+      CollectionState c = collections.computeIfAbsent(spec.uid(), u -> new CollectionState(spec));
+      writeLock.lock();
+      long covered;
+      try {
+        c.incoming[p] = index;
+        c.incomingEpochs[p] = epoch;
+        covered = wal.lastSequence();
+      } finally {
+        writeLock.unlock();
+      }
+      synchronized (checkpointLock) {
+        checkpoints.write(spec.uid(), p, covered, out -> index.writeTo(out));
+      }
+      writeMetadata();
+    }
+  }
+
+  /** The partition table now names this shard: the incoming partition becomes owned, durably. */
+  public void commitIncoming(long uid, int p) throws IOException {
+    CollectionState c = collection(uid);
+    synchronized (metadataLock) {
+      writeLock.lock();
+      try {
+        if (c.incoming[p] == null) {
+          if (c.partitions[p] != null) {
+            return; // already committed
+          }
+          throw new QuiverException(ErrorCode.STALE_EPOCH, "partition " + p + " is not arriving on shard " + options.shardId());
+        }
+        c.partitions[p] = c.incoming[p];
+        c.epochs[p] = c.incomingEpochs[p];
+        c.incoming[p] = null;
+        c.incomingEpochs[p] = 0;
+      } finally {
+        writeLock.unlock();
+      }
+      writeMetadata();
+    }
+  }
+
+  /** The move was given up: forgets the incoming copy. */
+  public void discardIncoming(long uid, int p) throws IOException {
+    CollectionState c = collections.get(uid);
+    if (c == null) {
+      return;
+    }
+    synchronized (metadataLock) {
+      boolean had;
+      writeLock.lock();
+      try {
+        had = c.incoming[p] != null;
+        c.incoming[p] = null;
+        c.incomingEpochs[p] = 0;
+      } finally {
+        writeLock.unlock();
+      }
+      if (had) {
+        writeMetadata();
+        if (c.partitions[p] == null) {
+          synchronized (checkpointLock) {
+            checkpoints.drop(List.of(new PartitionKey(uid, p)));
+          }
+        }
+      }
+    }
+  }
+
+  /** Partitions of a collection sealed here (moving away) and arriving here, for reconciliation after a restart. */
+  public java.util.Set<Integer> sealedPartitions(long uid) {
+    CollectionState c = collections.get(uid);
+    return c == null ? java.util.Set.of() : c.sealedPartitions();
+  }
+
+  public Map<Integer, Long> incomingPartitions(long uid) {
+    CollectionState c = collections.get(uid);
+    return c == null ? Map.of() : c.incomingEpochMap();
+  }
+
+  private Export export(long uid, int p) {
+    Export e = exports.get(new PartitionKey(uid, p));
+    if (e == null) {
+      throw new QuiverException(ErrorCode.STALE_EPOCH, "partition " + p + " of collection " + uid
+          + " is not being exported by shard " + options.shardId());
+    }
+    return e;
+  }
+
+  /**
+   * Fails with {@code stale_epoch} when the caller expected this shard to hold a partition it no
+   * longer holds (it moved away since the caller read the partition table): the caller retries.
+   */
+  public void checkHolds(long uid, int[] expected) {
+    CollectionState c = collection(uid);
+    for (int p : expected) {
+      if (p >= c.partitions.length || c.partitions[p] == null) {
+        throw new QuiverException(ErrorCode.STALE_EPOCH, "partition " + p + " of collection '" + c.spec.name()
+            + "' is not on shard " + options.shardId() + " any more");
+      }
+    }
+  }
+
   // ---------------------------------------------------------------- reads
 
+  /** The point, or null; {@code stale_epoch} when its partition is not (any more) on this shard. */
   public StoredPoint get(long uid, long id) {
     CollectionState c = collection(uid);
-    PartitionIndex index = c.partitions[Partitioning.partitionOf(id, c.spec.partitions())];
-    return index == null ? null : index.get(id);
+    int p = Partitioning.partitionOf(id, c.spec.partitions());
+    if (c.partitions[p] == null) {
+      throw new QuiverException(ErrorCode.STALE_EPOCH, "partition " + p + " of collection '" + c.spec.name()
+          + "' is not on shard " + options.shardId());
+    }
+    return c.partitions[p].get(id);
   }
 
   /** Points matching {@code filter} (null = all) over the owned partitions. */
@@ -798,6 +1092,10 @@ public final class ShardEngine implements Closeable {
       if (c.partitions[p] == null) {
         throw new QuiverException(ErrorCode.STALE_EPOCH, "shard " + options.shardId() + " does not own partition " + p
             + " of collection '" + c.spec.name() + "'");
+      }
+      if (c.sealed[p]) {
+        throw new QuiverException(ErrorCode.STALE_EPOCH, "partition " + p + " of collection '" + c.spec.name()
+            + "' is moving away from shard " + options.shardId());
       }
       if (seen == null || seen != c.epochs[p]) {
         throw new QuiverException(ErrorCode.STALE_EPOCH, "partition " + p + " of collection '" + c.spec.name()

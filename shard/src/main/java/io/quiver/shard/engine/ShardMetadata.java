@@ -22,8 +22,12 @@ record ShardMetadata(List<CollectionEntry> collections, List<Long> dropped) {
   static final int MAX_DROPPED = 10_000;
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  /** One collection and the epochs of the partitions owned here. */
-  record CollectionEntry(CollectionSpec spec, Map<Integer, Long> owned) {}
+  /**
+   * One collection: the epochs of the partitions owned here, those of them sealed because they are
+   * moving away, and those arriving (copied here, not yet owned) with the epoch they will have.
+   */
+  record CollectionEntry(CollectionSpec spec, Map<Integer, Long> owned, java.util.Set<Integer> sealed,
+      Map<Integer, Long> incoming) {}
 
   static final ShardMetadata EMPTY = new ShardMetadata(List.of(), List.of());
 
@@ -37,6 +41,10 @@ record ShardMetadata(List<CollectionEntry> collections, List<Long> dropped) {
           .put("metric", s.metric().wireName()).put("strict_finite", s.strictFinite()).put("partitions", s.partitions());
       ObjectNode owned = c.putObject("owned");
       new TreeMap<>(e.owned()).forEach((p, epoch) -> owned.put(Integer.toString(p), epoch));
+      ArrayNode sealed = c.putArray("sealed");
+      new java.util.TreeSet<>(e.sealed()).forEach(sealed::add);
+      ObjectNode incoming = c.putObject("incoming");
+      new TreeMap<>(e.incoming()).forEach((p, epoch) -> incoming.put(Integer.toString(p), epoch));
     }
     ArrayNode d = root.putArray("dropped");
     dropped.forEach(d::add);
@@ -56,7 +64,11 @@ record ShardMetadata(List<CollectionEntry> collections, List<Long> dropped) {
           c.get("partitions").asInt());
       Map<Integer, Long> owned = new TreeMap<>();
       c.path("owned").fields().forEachRemaining(f -> owned.put(Integer.parseInt(f.getKey()), f.getValue().asLong()));
-      out.add(new CollectionEntry(spec, owned));
+      java.util.Set<Integer> sealed = new java.util.TreeSet<>();
+      c.path("sealed").forEach(n -> sealed.add(n.asInt()));
+      Map<Integer, Long> incoming = new TreeMap<>();
+      c.path("incoming").fields().forEachRemaining(f -> incoming.put(Integer.parseInt(f.getKey()), f.getValue().asLong()));
+      out.add(new CollectionEntry(spec, owned, sealed, incoming));
     }
     List<Long> dropped = new ArrayList<>();
     root.path("dropped").forEach(n -> dropped.add(n.asLong()));

@@ -357,6 +357,67 @@ class ShardEngineTest {
   }
 
   @Test
+  void aPartitionMovesWithWritesDuringTheCopyAndTheNewOwnerListsAndServesEverything() throws IOException {
+    ShardEngine from = openWithCollection(options());
+    for (long id = 0; id < 200; id++) {
+      upsert(from, id);
+    }
+    int p = io.quiver.cluster.Partitioning.partitionOf(5, PARTITIONS);
+    long[] sizeAndEpoch = from.exportPartition(SPEC.uid(), p);
+    // Writes after the snapshot land in the tail.
+    List<Long> late = new ArrayList<>();
+    for (long id = 1000; late.size() < 20; id++) {
+      if (io.quiver.cluster.Partitioning.partitionOf(id, PARTITIONS) == p) {
+        upsert(from, id);
+        late.add(id);
+      }
+    }
+    from.delete(SPEC.uid(), new long[] {5}, EPOCHS).join();
+    int total = from.sealPartition(SPEC.uid(), p);
+    assertThat(total).isEqualTo(21);
+    assertThatThrownBy(() -> upsert(from, late.get(0))).isInstanceOfSatisfying(QuiverException.class,
+        q -> assertThat(q.code()).isEqualTo(ErrorCode.STALE_EPOCH));
+    byte[] snapshot = new byte[(int) sizeAndEpoch[0]];
+    for (int off = 0; off < snapshot.length; ) {
+      byte[] chunk = from.snapshotChunk(SPEC.uid(), p, off, 1000);
+      System.arraycopy(chunk, 0, snapshot, off, chunk.length);
+      off += chunk.length;
+    }
+    List<ShardEngine.TailRecord> tail = from.tail(SPEC.uid(), p, 0, 1000).records();
+
+    Path otherDir = dir.resolve("other");
+    ShardEngine to = open(options().dataDir(otherDir).shardId(1));
+    to.createCollection(SPEC, Map.of());
+    to.installIncoming(SPEC, p, sizeAndEpoch[1] + 1, snapshot, tail);
+    assertThatThrownBy(() -> to.checkHolds(SPEC.uid(), new int[] {p})).isInstanceOf(QuiverException.class);
+    to.commitIncoming(SPEC.uid(), p);
+    to.checkHolds(SPEC.uid(), new int[] {p});
+    from.releasePartition(SPEC.uid(), p);
+
+    long[] listed = to.idsAfter(SPEC.uid(), 0, false, 10_000);
+    List<Long> expected = new ArrayList<>(late);
+    for (long id = 0; id < 200; id++) {
+      if (io.quiver.cluster.Partitioning.partitionOf(id, PARTITIONS) == p && id != 5) {
+        expected.add(id);
+      }
+    }
+    assertThat(java.util.Arrays.stream(listed).boxed().toList()).containsExactlyInAnyOrderElementsOf(expected);
+    assertThat(to.count(SPEC.uid(), null)).isEqualTo(expected.size());
+    late.forEach(id -> assertHolds(to, id));
+    assertThat(to.get(SPEC.uid(), 5)).isNull();
+    // A write with the new epoch is taken; the old owner no longer has the partition.
+    Map<Integer, Long> newEpochs = new HashMap<>();
+    newEpochs.put(p, sizeAndEpoch[1] + 1);
+    to.upsert(SPEC.uid(), new long[] {late.get(0)}, new float[][] {vector(1)}, new byte[][] {null}, newEpochs).join();
+    assertThatThrownBy(() -> from.get(SPEC.uid(), late.get(0))).isInstanceOf(QuiverException.class);
+
+    // The moved partition survives a restart of its new owner.
+    to.close();
+    ShardEngine back = open(options().dataDir(otherDir).shardId(1));
+    assertThat(back.count(SPEC.uid(), null)).isEqualTo(expected.size());
+  }
+
+  @Test
   void heapMustHoldTheBudgets() {
     long budget = 1024L << 20;
     assertThatThrownBy(() -> MemoryBudget.reserve(budget, MemoryBudget.heapNeeded(budget) - 1))
