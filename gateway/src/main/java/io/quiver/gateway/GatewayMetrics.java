@@ -92,6 +92,9 @@ public final class GatewayMetrics {
         .description("collections in the catalog").strongReference(true).register(registry);
     Gauge.builder("quiver.read_only", this, m -> m.readOnly() ? 1 : 0)
         .description("1 while the operator read-only mode is on").strongReference(true).register(registry);
+    // Present at zero from the start, so rates and alerts see a series before the first refusal.
+    rejected(ErrorCode.RATE_LIMITED, 0);
+    rejected(ErrorCode.OVERLOADED, 0);
   }
 
   /** Breaker state gauges, transition and fail-fast counters for every shard breaker, as they are created. */
@@ -120,9 +123,13 @@ public final class GatewayMetrics {
 
   /** Counts a request shed by admission (rate limit or concurrency limit). */
   void rejected(ErrorCode code) {
+    rejected(code, 1);
+  }
+
+  private void rejected(ErrorCode code, int n) {
     if (code == ErrorCode.RATE_LIMITED || code == ErrorCode.OVERLOADED) {
       Counter.builder("quiver.gateway.rejected").description("requests refused by a rate or concurrency limit")
-          .tag("reason", code.code()).register(registry).increment();
+          .tag("reason", code.code()).register(registry).increment(n);
     }
   }
 
