@@ -37,7 +37,9 @@ public final class Main implements Runnable {
       return false;
     }
     System.setProperty("QUIVER_LOG_FORMAT", format);
-    System.setProperty("QUIVER_ROLE", role);
+    System.setProperty("QUIVER_SERVICE", "quiver-" + role);
+    org.slf4j.bridge.SLF4JBridgeHandler.removeHandlersForRootLogger();
+    org.slf4j.bridge.SLF4JBridgeHandler.install();
     return true;
   }
 
