@@ -53,6 +53,16 @@ class BackupRestoreIT {
       count = http.get(C).obj().getLong("point_count");
       fingerprint = fingerprint(http);
 
+      Ctl status = ctl("--url", "http://127.0.0.1:" + a.httpPort(), "cluster", "status");
+      assertThat(status.exit()).as(status.err()).isZero();
+      assertThat(status.out()).contains("SHARD", "LAST CHECKPOINT", "points " + count, "read-only off");
+      Ctl checkpoint = ctl("checkpoint", "--url", "http://127.0.0.1:" + a.httpPort());
+      assertThat(checkpoint.exit()).as(checkpoint.err()).isZero();
+      assertThat(checkpoint.out()).contains("shard 0: checkpoint covers WAL sequence", "checkpointed 2 shards");
+      Ctl unreachable = ctl("--url", "http://127.0.0.1:" + TestHttp.freePort(), "cluster", "status");
+      assertThat(unreachable.exit()).isEqualTo(3);
+      assertThat(unreachable.err()).contains("quiver ctl: cannot reach the gateway at");
+
       Ctl b = ctl("--url", "http://127.0.0.1:" + a.httpPort(), "backup", "--out", backup.toString());
       assertThat(b.exit()).as(b.err()).isZero();
       assertThat(b.out()).contains("shard 0: ", "shard 1: ", "complete: 2 shards, " + count + " points");
