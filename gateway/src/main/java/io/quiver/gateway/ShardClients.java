@@ -3,6 +3,7 @@ package io.quiver.gateway;
 import io.quiver.cluster.ClusterView;
 import io.quiver.cluster.ShardInfo;
 import io.quiver.common.ErrorCode;
+import io.quiver.common.InternalApi;
 import io.quiver.common.QuiverException;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -23,8 +24,6 @@ import java.util.concurrent.TimeUnit;
  * that keeps failing is failed fast. Thread-safe; one instance per gateway verticle.
  */
 public final class ShardClients {
-  public static final String TOKEN_HEADER = "x-quiver-cluster-token";
-  public static final String REQUEST_ID_HEADER = "x-request-id";
 
   private final ClusterView view;
   private final GrpcClient grpc;
@@ -35,7 +34,7 @@ public final class ShardClients {
     this.view = view;
     this.clusterToken = clusterToken;
     this.breakers = breakers;
-    this.grpc = GrpcClient.client(vertx, new GrpcClientOptions(),
+    this.grpc = GrpcClient.client(vertx, new GrpcClientOptions().setMaxMessageSize(InternalApi.MAX_MESSAGE_BYTES),
         new HttpClientOptions().setHttp2MultiplexingLimit(1000).setConnectTimeout(1000));
   }
 
@@ -62,7 +61,7 @@ public final class ShardClients {
     SocketAddress address = SocketAddress.inetSocketAddress(shard.grpcPort(), shard.host());
     return grpc.request(address, method)
         .compose(req -> {
-          req.headers().set(TOKEN_HEADER, clusterToken).set(REQUEST_ID_HEADER, caller.requestId());
+          req.headers().set(InternalApi.TOKEN_HEADER, clusterToken).set(InternalApi.REQUEST_ID_HEADER, caller.requestId());
           req.timeout(remaining, TimeUnit.MILLISECONDS);
           return req.send(message).compose(resp -> resp.last().transform(ar -> {
             if (resp.status() != null && resp.status() != GrpcStatus.OK) {

@@ -219,6 +219,31 @@ class StandaloneIT {
 
   @Test
   @Order(8)
+  void acceptsABatchOfFullSizeVectorsLargerThanTheGrpcDefaultMessageLimit() {
+    // 512 x 784 floats is 1.6 MB packed: far past gRPC's default 256 KiB message limit.
+    assertThat(http.post("/collections", new JsonObject().put("name", "wide").put("dimension", 784)).status()).isEqualTo(200);
+    JsonArray points = new JsonArray();
+    Random rnd = new Random(3);
+    for (int i = 0; i < 512; i++) {
+      JsonArray v = new JsonArray();
+      for (int d = 0; d < 784; d++) {
+        v.add(rnd.nextFloat());
+      }
+      points.add(new JsonObject().put("id", i).put("values", v));
+    }
+    TestHttp.Response r = http.post("/collections/wide/points", new JsonObject().put("points", points));
+    assertThat(r.status()).as(r.body()).isEqualTo(200);
+    assertThat(r.obj().getLong("created")).isEqualTo(512);
+    TestHttp.Response batch = http.post("/collections/wide/search/topk/batch", new JsonObject()
+        .put("queries", new JsonArray().add(points.getJsonObject(0).getJsonArray("values")).add(points.getJsonObject(1).getJsonArray("values")))
+        .put("limit", 1000).put("metric", "l2").put("mode", "exact"));
+    assertThat(batch.status()).as(batch.body()).isEqualTo(200);
+    assertThat(batch.obj().getJsonArray("results").getJsonObject(1).getJsonArray("hits")).hasSize(512);
+    assertThat(http.delete("/collections/wide").status()).isEqualTo(200);
+  }
+
+  @Test
+  @Order(9)
   void deletesTheCollection() {
     assertThat(http.delete(C).obj()).isEqualTo(new JsonObject().put("name", "skeleton").put("deleted", true));
     assertError(http.get(C), 404, "not_found");

@@ -20,6 +20,8 @@ import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.grpc.server.GrpcServer;
+import io.vertx.grpc.server.GrpcServerOptions;
+import io.quiver.common.InternalApi;
 import java.security.MessageDigest;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.ExecutorService;
@@ -97,7 +99,7 @@ public final class ShardVerticle extends VerticleBase {
       }
     });
 
-    GrpcServer grpc = GrpcServer.server(vertx);
+    GrpcServer grpc = GrpcServer.server(vertx, new GrpcServerOptions().setMaxMessageSize(InternalApi.MAX_MESSAGE_BYTES));
     grpc.addService(ShardServiceGrpcService.of(new ShardGrpcService(engine, worker, status)));
     grpcHttp = vertx.createHttpServer(new HttpServerOptions().setHost(options.host()).setPort(options.grpcPort()));
     http = vertx.createHttpServer(new HttpServerOptions().setHost(options.host()).setPort(options.httpPort()));
@@ -155,7 +157,7 @@ public final class ShardVerticle extends VerticleBase {
     if (expected.isEmpty()) {
       return true;
     }
-    String given = req.getHeader("x-quiver-cluster-token");
+    String given = req.getHeader(InternalApi.TOKEN_HEADER);
     if (given != null && MessageDigest.isEqual(given.getBytes(StandardCharsets.UTF_8), expected.getBytes(StandardCharsets.UTF_8))) {
       return true;
     }
