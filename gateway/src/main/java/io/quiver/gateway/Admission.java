@@ -19,6 +19,7 @@ public final class Admission {
   private final Authenticator authenticator;
   private final RateLimits rates;
   private final InFlightLimit inFlight;
+  private volatile java.util.function.Consumer<ErrorCode> rejections = code -> {};
 
   public Admission(Authenticator authenticator, RateLimits rates, InFlightLimit inFlight) {
     this.authenticator = authenticator;
@@ -30,6 +31,7 @@ public final class Admission {
   public InFlightLimit.Permit enter() {
     InFlightLimit.Permit permit = inFlight.tryEnter();
     if (permit == null) {
+      rejections.accept(ErrorCode.OVERLOADED);
       throw new RejectedException(ErrorCode.OVERLOADED,
           "the gateway has " + inFlight.max() + " requests in flight; retry shortly", 1);
     }
@@ -37,6 +39,7 @@ public final class Admission {
       rates.acquireGateway();
     } catch (RuntimeException e) {
       permit.release();
+      rejected(e);
       throw e;
     }
     return permit;
@@ -51,10 +54,22 @@ public final class Admission {
       try {
         rates.acquireTenant(p.tenant());
       } catch (RuntimeException e) {
+        rejected(e);
         return Future.failedFuture(e);
       }
       return Future.succeededFuture(p);
     });
+  }
+
+  /** Told the code of every request this gate sheds ({@code overloaded}, {@code rate_limited}): metrics. */
+  public void onRejected(java.util.function.Consumer<ErrorCode> listener) {
+    rejections = listener;
+  }
+
+  private void rejected(RuntimeException e) {
+    if (e instanceof QuiverException q) {
+      rejections.accept(q.code());
+    }
   }
 
   public InFlightLimit inFlight() {

@@ -30,6 +30,7 @@ public final class GatewayVerticle extends VerticleBase {
   private final ClusterView view;
   private final GatewayOptions options;
   private final MeterRegistry meters;
+  private final GatewayMetrics metrics;
   private final Clock clock;
   private ShardClients shards;
   private Admission admission;
@@ -50,6 +51,7 @@ public final class GatewayVerticle extends VerticleBase {
     this.view = view;
     this.options = options;
     this.meters = meters;
+    this.metrics = new GatewayMetrics(meters);
     this.clock = clock;
   }
 
@@ -70,7 +72,10 @@ public final class GatewayVerticle extends VerticleBase {
         new ShardBreakers(ShardBreakers.config(options, clock), meters));
     GatewayService service = new GatewayService(vertx, view, shards, options);
     Health health = new Health(view);
-    RestApi rest = new RestApi(service, health, admission);
+    admission.onRejected(metrics::rejected);
+    metrics.bind(view, health);
+    metrics.bindBreakers(shards.breakers().registry());
+    RestApi rest = new RestApi(service, health, admission, metrics, new AdminOps(view, shards, metrics, admission));
 
     GrpcServer grpc = GrpcServer.server(vertx, new GrpcServerOptions()
         .setMaxMessageSize(options.maxBodyBytes())
@@ -112,6 +117,11 @@ public final class GatewayVerticle extends VerticleBase {
   /** The gate of this gateway (tests hold in-flight permits through it). */
   Admission admission() {
     return admission;
+  }
+
+  /** This gateway's request meters (read-only mode wires its flag into them). */
+  public GatewayMetrics metrics() {
+    return metrics;
   }
 
   ShardBreakers breakers() {

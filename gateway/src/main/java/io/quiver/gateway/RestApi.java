@@ -32,24 +32,36 @@ public final class RestApi {
   static final String REQUEST_ID = "x-request-id";
   static final String REQUEST_TIMEOUT = "x-request-timeout-ms";
   private static final BigInteger U64_MAX = BigInteger.ONE.shiftLeft(64).subtract(BigInteger.ONE);
-  private static final String CALLER = "quiver.caller";
+  static final String CALLER = "quiver.caller";
 
   private final GatewayService service;
   private final GatewayOptions options;
   private final Health health;
   private final Admission admission;
+  private final GatewayMetrics metrics;
+  private final AdminOps ops;
   private Vertx vertx;
 
   public RestApi(GatewayService service, Health health, Admission admission) {
+    this(service, health, admission, null, null);
+  }
+
+  /** With {@code metrics} and {@code ops} (nullable): request meters, access log, /metrics and admin fan-outs. */
+  RestApi(GatewayService service, Health health, Admission admission, GatewayMetrics metrics, AdminOps ops) {
     this.service = service;
     this.options = service.options();
     this.health = health;
     this.admission = admission;
+    this.metrics = metrics;
+    this.ops = ops;
   }
 
   public Router router(Vertx vertx) {
     this.vertx = vertx;
     Router router = Router.router(vertx);
+    if (metrics != null) {
+      router.route().handler(metrics::observe);
+    }
     router.route().handler(this::identify);
     router.get("/live").handler(this::live);
     router.get("/ready").handler(this::ready);
@@ -77,6 +89,11 @@ public final class RestApi {
 
     wire(router.get("/admin/cluster"), Scope.ADMIN, body, this::adminCluster);
     wire(router.post("/admin/drain"), Scope.ADMIN, body, this::drain);
+    if (ops != null) {
+      metrics.mount(router, ops);
+      wire(router.post("/admin/checkpoint"), Scope.ADMIN, body, ops::checkpoint);
+      wire(router.post("/admin/backup"), Scope.ADMIN, body, ops::backup);
+    }
 
     router.route().last().handler(ctx -> fail(ctx, new QuiverException(ErrorCode.NOT_FOUND,
         "no route for " + ctx.request().method() + " " + ctx.request().path())));
@@ -90,7 +107,11 @@ public final class RestApi {
    * {@link PlatformHandler}, the kind that runs first.
    */
   private void wire(Route route, Scope scope, BodyHandler body, Handler<RoutingContext> endpoint) {
-    PlatformHandler gate = ctx -> admit(ctx, scope);
+    String template = route.getPath();
+    PlatformHandler gate = ctx -> {
+      ctx.put(GatewayMetrics.ROUTE, template);
+      admit(ctx, scope);
+    };
     route.handler(gate).handler(body).handler(endpoint);
   }
 
@@ -146,6 +167,7 @@ public final class RestApi {
         return;
       }
       Caller anonymous = caller(ctx);
+      ctx.put(GatewayMetrics.TENANT, ar.result().tenant());
       ctx.put(CALLER, new Caller(ar.result().tenant(), anonymous.requestId(), anonymous.deadlineNanos()));
       ctx.next();
     });
@@ -366,6 +388,7 @@ public final class RestApi {
       if (r.hits().isEmpty()) {
         throw QuiverException.notFound("the collection has no point matching the search");
       }
+      ctx.put(GatewayMetrics.SEARCH_MODE, r.mode());
       TopKMerger.Hit h = r.hits().get(0);
       JsonObject j = new JsonObject().put("id", jsonId(h.id())).put("metric", out.metric()).put("value", h.value())
           .put("mode", r.mode());
@@ -387,6 +410,7 @@ public final class RestApi {
           searchSpec(body, integer(body, "limit", GatewayService.DEFAULT_TOP_K)));
     }, out -> {
       GatewayService.QueryResult r = out.results().get(0);
+      ctx.put(GatewayMetrics.SEARCH_MODE, r.mode());
       return partial(new JsonObject().put("metric", out.metric()).put("mode", r.mode()).put("hits", hitsJson(r)), out);
     });
   }
@@ -411,6 +435,7 @@ public final class RestApi {
           searchSpec(body, integer(body, "limit", GatewayService.DEFAULT_TOP_K)));
     }, out -> {
       JsonArray results = new JsonArray();
+      ctx.put(GatewayMetrics.SEARCH_MODE, out.results().isEmpty() ? "exact" : out.results().get(0).mode());
       out.results().forEach(r -> results.add(new JsonObject().put("mode", r.mode()).put("hits", hitsJson(r))));
       return partial(new JsonObject().put("metric", out.metric()).put("results", results), out);
     });
@@ -550,6 +575,7 @@ public final class RestApi {
     if (ctx.response().ended()) {
       return;
     }
+    ctx.put(GatewayMetrics.ERROR_CODE, q.code().code());
     if (q.code().retryAfter()) {
       ctx.response().putHeader("retry-after", Long.toString(RejectedException.retryAfterSeconds(q)));
     }

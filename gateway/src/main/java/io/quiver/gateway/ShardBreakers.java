@@ -55,6 +55,11 @@ public final class ShardBreakers {
         .build();
   }
 
+  /** The breakers by name ({@code shard-<id>}), for metrics. */
+  CircuitBreakerRegistry registry() {
+    return registry;
+  }
+
   public CircuitBreaker of(int shardId) {
     return registry.circuitBreaker("shard-" + shardId);
   }

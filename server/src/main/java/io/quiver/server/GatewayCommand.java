@@ -28,9 +28,10 @@ final class GatewayCommand implements Callable<Integer> {
     GatewayOptions options = new GatewayOptions().httpHost(httpHost).httpPort(httpPort).grpcPort(grpcPort)
         .clusterToken(cluster.clusterToken);
     protection.apply(options);
-    ClusterNode node = Roles.join(cluster.toOptions(true));
+    Observability observability = new Observability();
+    ClusterNode node = Roles.join(cluster.toOptions(true), observability);
     try {
-      node.vertx().deployVerticle(new GatewayVerticle(node.view(), options)).await();
+      node.vertx().deployVerticle(new GatewayVerticle(node.view(), options, observability.registry())).await();
     } catch (RuntimeException e) {
       node.close();
       throw e;

@@ -9,10 +9,13 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "quiver", mixinStandardHelpOptions = true, version = "quiver 0.1.0",
     description = "Quiver: a sharded vector store cluster.",
-    subcommands = {StandaloneCommand.class, ShardCommand.class, GatewayCommand.class})
+    subcommands = {StandaloneCommand.class, ShardCommand.class, GatewayCommand.class, CtlCommand.class})
 public final class Main implements Runnable {
 
   public static void main(String[] args) {
+    if (!configureLogging(args, System.getenv("QUIVER_LOG_FORMAT"))) {
+      System.exit(2);
+    }
     int code;
     try {
       code = commandLine().execute(args);
@@ -25,6 +28,27 @@ public final class Main implements Runnable {
     if (code != 0) {
       System.exit(code);
     }
+  }
+
+  /**
+   * Picks the log format before the first logger exists (logback.xml reads these properties):
+   * QUIVER_LOG_FORMAT when set, else json for the shard and gateway roles and text otherwise.
+   */
+  static boolean configureLogging(String[] args, String format) {
+    String role = args.length > 0 && java.util.Set.of("standalone", "shard", "gateway", "ctl", "bench").contains(args[0])
+        ? args[0] : "quiver";
+    if (format == null || format.isBlank()) {
+      format = role.equals("shard") || role.equals("gateway") ? "json" : "text";
+    }
+    if (!format.equals("json") && !format.equals("text")) {
+      System.err.println("quiver: QUIVER_LOG_FORMAT must be json or text, got '" + format + "'");
+      return false;
+    }
+    System.setProperty("QUIVER_LOG_FORMAT", format);
+    System.setProperty("QUIVER_SERVICE", "quiver-" + role);
+    org.slf4j.bridge.SLF4JBridgeHandler.removeHandlersForRootLogger();
+    org.slf4j.bridge.SLF4JBridgeHandler.install();
+    return true;
   }
 
   static CommandLine commandLine() {

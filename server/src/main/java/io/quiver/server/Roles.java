@@ -3,7 +3,6 @@ package io.quiver.server;
 import io.quiver.cluster.ClusterNode;
 import io.quiver.cluster.ClusterOptions;
 import io.quiver.shard.engine.MemoryBudget;
-import io.vertx.core.VertxOptions;
 import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -31,8 +30,9 @@ final class Roles {
     }
   }
 
-  static ClusterNode join(ClusterOptions cluster) {
-    return ClusterNode.start(cluster, new VertxOptions());
+  /** Joins the cluster with a Vert.x whose metrics go to {@code observability}'s registry. */
+  static ClusterNode join(ClusterOptions cluster, Observability observability) {
+    return ClusterNode.start(cluster, observability.vertxOptions());
   }
 
   /** Blocks until SIGTERM/SIGINT, then closes the node (verticles stop, the cluster is left). */

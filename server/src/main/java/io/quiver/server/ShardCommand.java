@@ -47,9 +47,10 @@ final class ShardCommand implements Callable<Integer> {
     int id = shardId != null ? shardId : ordinalFromHostname();
     ShardOptions options = storage.apply(new ShardOptions(), data).shardId(id).host(host).advertisedHost(advertisedHost)
         .grpcPort(shardPort).httpPort(shardHttpPort).clusterToken(cluster.clusterToken);
-    ClusterNode node = Roles.join(cluster.toOptions(false));
+    Observability observability = new Observability();
+    ClusterNode node = Roles.join(cluster.toOptions(false), observability);
     try {
-      node.vertx().deployVerticle(new ShardVerticle(options, node.view(), node.memberId()))
+      node.vertx().deployVerticle(new ShardVerticle(options, node.view(), node.memberId(), observability.registry()))
           .compose(x -> node.vertx().deployVerticle(new Coordinator(node.view(), options.clusterToken(),
               Coordinator.DEFAULT_TICK_MILLIS)))
           .await();

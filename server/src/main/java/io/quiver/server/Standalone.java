@@ -1,5 +1,6 @@
 package io.quiver.server;
 
+import io.micrometer.core.instrument.MeterRegistry;
 import io.quiver.cluster.ClusterNode;
 import io.quiver.cluster.ClusterOptions;
 import io.quiver.gateway.GatewayOptions;
@@ -8,7 +9,6 @@ import io.quiver.shard.ShardOptions;
 import io.quiver.shard.Coordinator;
 import io.quiver.shard.ShardVerticle;
 import io.vertx.core.Future;
-import io.vertx.core.VertxOptions;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -21,22 +21,26 @@ public final class Standalone implements AutoCloseable {
   private final ClusterNode node;
   private final GatewayVerticle gateway;
   private final List<ShardVerticle> shards;
+  private final MeterRegistry meters;
 
-  private Standalone(ClusterNode node, GatewayVerticle gateway, List<ShardVerticle> shards) {
+  private Standalone(ClusterNode node, GatewayVerticle gateway, List<ShardVerticle> shards, MeterRegistry meters) {
     this.node = node;
     this.gateway = gateway;
     this.shards = shards;
+    this.meters = meters;
   }
 
   /** Starts the cluster; blocks until every verticle serves. */
   public static Standalone start(ClusterOptions cluster, GatewayOptions gatewayOptions, List<ShardOptions> shardOptions) {
-    ClusterNode node = ClusterNode.start(cluster.fastJoin(true), new VertxOptions());
+    Observability observability = new Observability();
+    ClusterNode node = ClusterNode.start(cluster.fastJoin(true), observability.vertxOptions());
+    MeterRegistry meters = observability.registry();
     List<ShardVerticle> shards = new ArrayList<>();
-    GatewayVerticle gateway = new GatewayVerticle(node.view(), gatewayOptions);
+    GatewayVerticle gateway = new GatewayVerticle(node.view(), gatewayOptions, meters);
     try {
       Future<String> deployed = Future.succeededFuture("");
       for (ShardOptions o : shardOptions) {
-        ShardVerticle shard = new ShardVerticle(o, node.view(), node.memberId());
+        ShardVerticle shard = new ShardVerticle(o, node.view(), node.memberId(), meters);
         shards.add(shard);
         deployed = deployed.compose(x -> node.vertx().deployVerticle(shard));
       }
@@ -47,7 +51,7 @@ public final class Standalone implements AutoCloseable {
       node.close();
       throw e;
     }
-    return new Standalone(node, gateway, shards);
+    return new Standalone(node, gateway, shards, meters);
   }
 
   public ClusterNode node() {
@@ -60,6 +64,15 @@ public final class Standalone implements AutoCloseable {
 
   public int grpcPort() {
     return gateway.grpcPort();
+  }
+
+  /** The process registry: gateway and shard meters (tagged {@code shard}), Vert.x and JVM meters. */
+  public MeterRegistry meters() {
+    return meters;
+  }
+
+  public GatewayVerticle gateway() {
+    return gateway;
   }
 
   public List<ShardVerticle> shards() {

@@ -30,6 +30,7 @@ import io.quiver.proto.internal.UpdatePayloadRequest;
 import io.quiver.proto.internal.UpdatePayloadResponse;
 import io.quiver.proto.internal.UpsertRequest;
 import io.quiver.proto.internal.UpsertResponse;
+import io.quiver.shard.engine.Backup;
 import io.quiver.shard.engine.ShardEngine;
 import io.quiver.shard.index.Metric;
 import io.quiver.shard.index.SearchHit;
@@ -221,6 +222,26 @@ final class ShardGrpcService extends ShardServiceService {
     return run(() -> CheckpointResponse.newBuilder().setCoveredSequence(engine.checkpoint().coveredSequence()).build());
   }
 
+  @Override
+  public Future<BackupResponse> backup(BackupRequest req) {
+    return run(() -> {
+      java.nio.file.Path root = java.nio.file.Path.of(req.getDirectory());
+      if (req.getDirectory().isEmpty() || !root.isAbsolute()) {
+        throw QuiverException.invalid("backup directory must be an absolute path, got '" + req.getDirectory() + "'");
+      }
+      Backup.Result r = engine.backup(Backup.shardDirectory(root, engine.shardId()), req.getBackupId());
+      LOG.info("shard {} backup {}: {} files, {} bytes, WAL up to {} in {} ms into {}", r.shardId(), req.getBackupId(),
+          r.files().size(), r.bytes(), r.walSequence(), r.durationMillis(), r.directory());
+      BackupResponse.Builder out = BackupResponse.newBuilder().setShardId(r.shardId()).setDirectory(r.directory().toString())
+          .setCheckpointSequence(r.checkpointSequence()).setWalSequence(r.walSequence()).setDurationMs(r.durationMillis())
+          .setPoints(r.points()).setPartitions(r.partitions());
+      for (Backup.FileEntry f : r.files()) {
+        out.addFiles(BackupFile.newBuilder().setPath(f.path()).setSize(f.size()).setSha256(f.sha256()));
+      }
+      return out.build();
+    });
+  }
+
   // ---------------------------------------------------------------- partition moves
 
   @Override
@@ -320,7 +341,7 @@ final class ShardGrpcService extends ShardServiceService {
 
   /** Runs {@code call} on the worker pool; maps failures to a gRPC status. */
   private <T> Future<T> run(Callable<T> call) {
-    return worker.executeBlocking(call, false).recover(err -> Future.failedFuture(toStatus(err)));
+    return worker.executeBlocking(ShardCalls.withMdc(ShardCalls.current(), call), false).recover(err -> Future.failedFuture(toStatus(err)));
   }
 
   /**
@@ -328,7 +349,7 @@ final class ShardGrpcService extends ShardServiceService {
    * returns (a write's durability); maps failures to a gRPC status.
    */
   private <T> Future<T> runAsync(Callable<CompletableFuture<T>> call) {
-    return worker.executeBlocking(call, false).compose(Future::fromCompletionStage)
+    return worker.executeBlocking(ShardCalls.withMdc(ShardCalls.current(), call), false).compose(Future::fromCompletionStage)
         .recover(err -> Future.failedFuture(toStatus(err)));
   }
 

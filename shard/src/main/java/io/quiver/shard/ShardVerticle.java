@@ -43,6 +43,7 @@ public final class ShardVerticle extends VerticleBase {
   private final ShardOptions options;
   private final ClusterView view;
   private final String memberId;
+  private final ShardMetrics metrics;
   private ExecutorService searchPool;
   private ExecutorService indexerPool;
   private WorkerExecutor worker;
@@ -55,12 +56,18 @@ public final class ShardVerticle extends VerticleBase {
   private ShardChannel peers;
 
   public ShardVerticle(ShardOptions options, ClusterView view, String memberId) {
+    this(options, view, memberId, null);
+  }
+
+  /** {@code meters} (nullable: a private registry) receives this shard's metrics, tagged with its id. */
+  public ShardVerticle(ShardOptions options, ClusterView view, String memberId, io.micrometer.core.instrument.MeterRegistry meters) {
     if (options.shardId() < 0) {
       throw new IllegalArgumentException("a shard needs an id (QUIVER_SHARD_ID)");
     }
     this.options = options;
     this.view = view;
     this.memberId = memberId;
+    this.metrics = new ShardMetrics(meters, options.shardId());
   }
 
   @Override
@@ -82,8 +89,10 @@ public final class ShardVerticle extends VerticleBase {
       return t;
     });
     worker = vertx.createSharedWorkerExecutor("quiver-shard-" + id, options.workerThreads());
-    engine = new ShardEngine(options.engineOptions(), searchPool, indexerPool);
+    engine = new ShardEngine(options.engineOptions().walForceLatencyListener(metrics.fsyncListener()), searchPool, indexerPool);
     status = new ShardStatus(options, engine);
+    metrics.bind(engine, status);
+    ShardCalls calls = new ShardCalls(metrics);
     engine.onDegraded(() -> {
       status.state(ShardInfo.STATE_DEGRADED);
       if (registered != null) {
@@ -106,6 +115,7 @@ public final class ShardVerticle extends VerticleBase {
           LOG.info("shard {} recovered {} checkpoints and {} WAL records in {} ms", id, recovered.checkpointsLoaded(),
               recovered.recordsReplayed(), recovered.duration().toMillis());
           return grpcHttp.requestHandler(req -> {
+            calls.begin(req);
             if (authorized(req)) {
               grpc.handle(req);
             }
@@ -205,11 +215,18 @@ public final class ShardVerticle extends VerticleBase {
     r.get("/live").handler(ctx -> ctx.json(new JsonObject().put("status", "live").put("uptime_ms", status.uptimeMillis())));
     r.get("/ready").handler(ctx -> {
       boolean ready = !status.state().equals(ShardInfo.STATE_RECOVERING);
+      // Degraded storage stays ready (reads are served); checks.storage says so and quiver_shard_degraded alerts.
       ctx.response().setStatusCode(ready ? 200 : 503);
       ctx.json(new JsonObject().put("status", ready ? "ready" : "not_ready").put("uptime_ms", status.uptimeMillis())
           .put("shard_id", options.shardId()).put("state", status.state()).put("checks", status.checks()));
     });
+    metrics.mount(r, status);
     return r;
+  }
+
+  /** This shard's meters (read-only mode wires its state into them). */
+  public ShardMetrics metrics() {
+    return metrics;
   }
 
   public int grpcPort() {
@@ -237,6 +254,7 @@ public final class ShardVerticle extends VerticleBase {
           indexerPool.shutdownNow();
           peers.close();
           worker.close();
+          metrics.close();
           MemoryBudget.release(budgetReserved);
         });
   }

@@ -27,6 +27,7 @@ public final class EngineOptions {
   private long walMaxBytes = DEFAULT_WAL_MAX_BYTES;
   private ChannelOpener channelOpener;
   private CheckpointCrashPoint crashPoint;
+  private java.util.function.LongConsumer walForceLatencyListener;
 
   public int shardId() {
     return shardId;
@@ -121,10 +122,23 @@ public final class EngineOptions {
     return this;
   }
 
+  public java.util.function.LongConsumer walForceLatencyListener() {
+    return walForceLatencyListener;
+  }
+
+  /** Called with the nanoseconds of every WAL force (metrics); quick and thread-safe. */
+  public EngineOptions walForceLatencyListener(java.util.function.LongConsumer v) {
+    walForceLatencyListener = v;
+    return this;
+  }
+
   WalOptions walOptions() {
     WalOptions w = new WalOptions().durability(durability).segmentBytes(walSegmentBytes).syncIntervalMs(walSyncIntervalMs);
     if (channelOpener != null) {
       w.channelOpener(channelOpener);
+    }
+    if (walForceLatencyListener != null) {
+      w.forceLatencyListener(walForceLatencyListener);
     }
     return w;
   }

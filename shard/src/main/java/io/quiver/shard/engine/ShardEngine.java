@@ -670,6 +670,20 @@ public final class ShardEngine implements Closeable {
     }
   }
 
+  /**
+   * Checkpoints now and copies this shard's durable files into {@code target} with a checksum
+   * manifest ({@link Backup}); background checkpoints wait meanwhile, writes go on.
+   */
+  public Backup.Result backup(java.nio.file.Path target, String backupId) throws IOException {
+    synchronized (checkpointLock) {
+      long started = System.nanoTime();
+      CheckpointStats stats = checkpoint();
+      long walSequence = wal.lastSequence();
+      return Backup.copy(files, target, options.shardId(), backupId, stats.coveredSequence(), walSequence, pointCount(),
+          partitionCount(), started);
+    }
+  }
+
   public CheckpointStats lastCheckpoint() {
     return lastCheckpoint;
   }
