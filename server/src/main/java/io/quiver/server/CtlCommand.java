@@ -14,13 +14,14 @@ import picocli.CommandLine.Spec;
  * gateway cannot be reached.
  */
 @Command(name = "ctl", mixinStandardHelpOptions = true,
-    description = "Operator commands: cluster status, checkpoint, backup, restore, verify-backup.",
+    description = "Operator commands: cluster status, checkpoint, drain, backup, restore, verify-backup.",
     subcommands = {
         ClusterCommand.class,
         CheckpointCommand.class,
         BackupCommand.class,
         RestoreCommand.class,
         VerifyBackupCommand.class,
+        DrainCommand.class,
         // ReadOnlyCommand.class, // <- read-only mode registers its `ctl read-only on|off|status` here
     })
 final class CtlCommand implements Runnable {

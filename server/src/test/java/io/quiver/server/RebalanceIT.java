@@ -108,9 +108,14 @@ class RebalanceIT {
     assertThat(balanced.getLong("partition_table_version")).isPositive();
     verify(http, acknowledged, failures);
 
-    // Scale in: drain shard 2 until it owns nothing, under the same load.
-    TestHttp.Response drain = http.post("/admin/drain", new JsonObject().put("shard", 2));
-    assertThat(drain.status()).as(drain.body()).isEqualTo(200);
+    // Scale in: `ctl drain 2` returns once shard 2 owns nothing, under the same load.
+    Process ctl = new ProcessBuilder(QuiverProcess.LAUNCHER.toString(), "ctl", "--url", "http://127.0.0.1:" + port,
+        "drain", "2", "--timeout-s", "170").redirectErrorStream(true).start();
+    ctl.getOutputStream().close();
+    String ctlOut = new String(ctl.getInputStream().readAllBytes());
+    assertThat(ctl.waitFor(180, TimeUnit.SECONDS)).isTrue();
+    assertThat(ctl.exitValue()).as(ctlOut).isZero();
+    assertThat(ctlOut).contains("shard 2 owns no partitions");
     await(http, "shard 2 drained", s -> owned(s, 2) == 0 && owned(s, 0) == 6 && owned(s, 1) == 6
         && s.getJsonArray("moves").isEmpty());
     running.set(false);
