@@ -66,10 +66,10 @@ public final class ClusterNode implements AutoCloseable {
     cfg.setProperty("hazelcast.shutdownhook.enabled", "false");
     cfg.setProperty("hazelcast.logging.type", "slf4j");
     cfg.setProperty("hazelcast.tcp.join.port.try.count", "16");
-    if (options.fastJoin()) {
-      cfg.setProperty("hazelcast.wait.seconds.before.join", "0");
-      cfg.setProperty("hazelcast.max.wait.seconds.before.join", "0");
-    }
+    // Members are listed explicitly (TCP-IP or Kubernetes DNS), so a long wait for more members to
+    // show up only delays start-up (Hazelcast's default is 5 s, up to 20 s).
+    cfg.setProperty("hazelcast.wait.seconds.before.join", options.fastJoin() ? "0" : "1");
+    cfg.setProperty("hazelcast.max.wait.seconds.before.join", options.fastJoin() ? "0" : "3");
     NetworkConfig net = cfg.getNetworkConfig();
     net.setPort(options.port()).setPortAutoIncrement(options.portAutoIncrement()).setPortCount(32);
     if (IPV4.matcher(options.host()).matches() && !options.host().equals("0.0.0.0")) {

@@ -22,7 +22,7 @@ final class ShardMixin {
       description = "Background checkpoint interval (env QUIVER_CHECKPOINT_INTERVAL_S).")
   long checkpointIntervalS;
 
-  @Option(names = "--wal-max-mb", defaultValue = "${env:QUIVER_WAL_MAX_MB:-512}",
+  @Option(names = "--wal-max-mb", defaultValue = "${env:QUIVER_WAL_MAX_MB:-64}",
       description = "WAL size that triggers a checkpoint (env QUIVER_WAL_MAX_MB).")
   long walMaxMb;
 

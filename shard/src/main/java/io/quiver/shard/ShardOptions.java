@@ -15,7 +15,7 @@ public final class ShardOptions {
   public static final long DEFAULT_MEMORY_BUDGET_MB = 1024;
   public static final long DEFAULT_WAL_SYNC_INTERVAL_MS = 1000;
   public static final long DEFAULT_CHECKPOINT_INTERVAL_S = 300;
-  public static final long DEFAULT_WAL_MAX_MB = 512;
+  public static final long DEFAULT_WAL_MAX_MB = 64;
 
   private int shardId = -1;
   private String host = DEFAULT_HOST;

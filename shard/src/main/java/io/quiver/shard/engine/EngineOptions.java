@@ -15,7 +15,7 @@ import java.util.Objects;
 public final class EngineOptions {
   public static final long DEFAULT_MEMORY_BUDGET_BYTES = 1024L * 1024 * 1024;
   public static final long DEFAULT_CHECKPOINT_INTERVAL_MS = 300_000;
-  public static final long DEFAULT_WAL_MAX_BYTES = 512L * 1024 * 1024;
+  public static final long DEFAULT_WAL_MAX_BYTES = 64L * 1024 * 1024;
 
   private int shardId;
   private Path dataDir;

@@ -142,6 +142,32 @@ class AnnSearchTest {
         assertThat(recall).isGreaterThanOrEqualTo(0.95);
     }
 
+    /** l2 scores are negative distances and dot scores can be negative: the graph must find them too. */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.EnumSource(value = Metric.class, names = {"L2", "DOT"})
+    void annRecallHoldsForMetricsWithNegativeScores(Metric metric) {
+        ManualExecutor indexer = new ManualExecutor();
+        PartitionIndex idx = new PartitionIndex(DIM, metric, indexer);
+        for (int i = 0; i < 3000; i++) {
+            idx.upsert(i, data[i], Payload.EMPTY);
+        }
+        indexer.runAll();
+        Random random = new Random(5);
+        int found = 0;
+        for (int i = 0; i < 100; i++) {
+            float[] q = query(random);
+            Set<Long> truth = new HashSet<>();
+            idx.search(q, 10, metric, SearchMode.EXACT, 0f, null, false).hits().forEach(h -> truth.add(h.id()));
+            SearchResult ann = idx.search(q, 10, metric, SearchMode.ANN, 0.95f, null, false);
+            assertThat(ann.mode()).isEqualTo(SearchMode.ANN);
+            assertThat(ann.hits()).hasSize(10);
+            for (SearchHit hit : ann.hits()) {
+                found += truth.contains(hit.id()) ? 1 : 0;
+            }
+        }
+        assertThat(found / 1000.0).as(metric + " recall@10").isGreaterThanOrEqualTo(0.95);
+    }
+
     private static double recallAt10WithTarget(float target) {
         Random random = new Random(11);
         int found = 0;

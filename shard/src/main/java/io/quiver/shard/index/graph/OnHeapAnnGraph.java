@@ -125,8 +125,9 @@ public final class OnHeapAnnGraph {
     public SearchResult.NodeScore[] search(ScoreFunction.ExactScoreFunction score, int candidates, Bits accept) {
         structure.readLock().lock();
         try (GraphSearcher searcher = new GraphSearcher(builder.getGraph())) {
+            // No score floor: l2 scores are negative distances, so a floor of 0 would drop every node.
             SearchResult result = searcher.search(new DefaultSearchScoreProvider(score), candidates, candidates,
-                    0f, 0f, accept);
+                    Float.NEGATIVE_INFINITY, Float.NEGATIVE_INFINITY, accept);
             return result.getNodes();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
