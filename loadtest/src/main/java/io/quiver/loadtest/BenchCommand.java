@@ -22,6 +22,8 @@ import picocli.CommandLine.Spec;
         OverloadScenario.class,
         SoakScenario.class,
         ChaosScenario.class,
+        EngineIngestScenario.class,
+        EngineSearchScenario.class,
         CompareCommand.class,
         CommandLine.HelpCommand.class
     })

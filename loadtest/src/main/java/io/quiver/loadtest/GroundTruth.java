@@ -99,6 +99,52 @@ public final class GroundTruth {
     return recall(ids[q], answer);
   }
 
+  /** Magic of a {@link #save saved} ground truth: "QGT1". */
+  static final int FILE_MAGIC = 0x51475431;
+
+  /**
+   * Writes the ids as {@code int magic, int queries, int k, queries x k long} (big-endian) so that
+   * later runs with the same dataset, query count, k and metric can skip the brute force.
+   */
+  public void save(java.nio.file.Path file) throws java.io.IOException {
+    java.nio.file.Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+    try (java.io.DataOutputStream out = new java.io.DataOutputStream(new java.io.BufferedOutputStream(
+        java.nio.file.Files.newOutputStream(tmp)))) {
+      out.writeInt(FILE_MAGIC);
+      out.writeInt(ids.length);
+      out.writeInt(k);
+      for (long[] row : ids) {
+        out.writeInt(row.length);
+        for (long id : row) {
+          out.writeLong(id);
+        }
+      }
+    }
+    java.nio.file.Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+        java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+  }
+
+  /** Reads a file written by {@link #save}; null when it is missing or not for {@code queries} and {@code k}. */
+  public static GroundTruth load(java.nio.file.Path file, int queries, int k) throws java.io.IOException {
+    if (!java.nio.file.Files.isReadable(file)) {
+      return null;
+    }
+    try (java.io.DataInputStream in = new java.io.DataInputStream(new java.io.BufferedInputStream(
+        java.nio.file.Files.newInputStream(file)))) {
+      if (in.readInt() != FILE_MAGIC || in.readInt() != queries || in.readInt() != k) {
+        return null;
+      }
+      long[][] ids = new long[queries][];
+      for (int q = 0; q < queries; q++) {
+        ids[q] = new long[in.readInt()];
+        for (int i = 0; i < ids[q].length; i++) {
+          ids[q][i] = in.readLong();
+        }
+      }
+      return new GroundTruth(ids, k);
+    }
+  }
+
   private static boolean contains(long[] a, int n, long v) {
     for (int i = 0; i < n; i++) {
       if (a[i] == v) {

@@ -101,6 +101,10 @@ public final class Options {
     @Option(names = "--seed", defaultValue = "42", description = "Synthetic seed (default ${DEFAULT-VALUE}).")
     long seed;
 
+    @Option(names = "--truth-cache",
+        description = "Directory where the exact top-k of the queries is kept between runs (default: computed every run).")
+    Path truthCache;
+
     @Option(names = "--queries", defaultValue = "1000",
         description = "Query vectors (and ground-truth entries) to use (default ${DEFAULT-VALUE}).")
     int queries;
@@ -135,6 +139,10 @@ public final class Options {
     @Option(names = "--batch-queries", defaultValue = "0",
         description = "Send N queries per request to /search/topk/batch (default: single /search/topk).")
     int batchQueries;
+
+    @Option(names = "--target-recall",
+        description = "Sent as target_recall (ANN/auto search breadth); default: not sent, the server's default applies.")
+    Float targetRecall;
 
     @Option(names = "--no-recall", description = "Skip the ground truth and recall@k.")
     boolean noRecall;

@@ -188,6 +188,9 @@ public final class RestTransport implements Transport {
     if (options.filter() != null) {
       sb.append(",\"filter\":").append(options.filter());
     }
+    if (options.targetRecall() != null) {
+      sb.append(",\"target_recall\":").append(options.targetRecall());
+    }
   }
 
   static void appendVector(StringBuilder sb, float[] v) {

@@ -4,6 +4,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -64,8 +65,8 @@ public abstract class ScenarioCommand implements Callable<Integer> {
     Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2).setWorkerPoolSize(4));
     Transport transport = null;
     try {
-      transport = new RestTransport(vertx, connection.url, connection.apiKey, connection.timeout.toMillis(),
-          connection.connections);
+      transport = needsTransport() ? new RestTransport(vertx, connection.url, connection.apiKey,
+          connection.timeout.toMillis(), connection.connections) : null;
       BenchRun run = new BenchRun(vertx, transport, System::nanoTime, output.quiet ? null : err);
       execute(run);
       Report report = run.report(spec.name(), parameters());
@@ -86,6 +87,11 @@ public abstract class ScenarioCommand implements Callable<Integer> {
       }
       BenchRun.await(vertx.close());
     }
+  }
+
+  /** False for scenarios that drive the engine in-process and send no request (their --url is unused). */
+  protected boolean needsTransport() {
+    return true;
   }
 
   /** Checks shared options; subclasses add their own and call super. */
@@ -130,11 +136,36 @@ public abstract class ScenarioCommand implements Callable<Integer> {
   protected GroundTruth groundTruth(int k) throws IOException {
     Dataset d = dataset();
     int threads = output.threads != null ? output.threads : Runtime.getRuntime().availableProcessors();
+    return groundTruth(d, k, metric(), threads, data, output.quiet ? null : spec.commandLine().getErr());
+  }
+
+  /**
+   * The exact top-k of {@code d}'s queries, read from {@code --truth-cache} when a file for the same
+   * dataset, sizes, k and metric is there, else brute-forced (and saved there).
+   */
+  static GroundTruth groundTruth(Dataset d, int k, Metric metric, int threads, Options.Data data, PrintWriter log)
+      throws IOException {
+    Path cached = null;
+    if (data.truthCache != null) {
+      String seed = d.name().equals("synthetic") ? "-d" + data.dim + "-c" + data.clusters + "-s" + data.seed : "";
+      cached = Files.createDirectories(data.truthCache).resolve(String.format(Locale.ROOT, "truth-%s%s-n%d-q%d-k%d-%s.bin",
+          d.name(), seed, d.size(), d.queries().length, k, metric.name().toLowerCase(Locale.ROOT)));
+      GroundTruth gt = GroundTruth.load(cached, d.queries().length, k);
+      if (gt != null) {
+        if (log != null) {
+          log.printf(Locale.ROOT, "ground truth: read %s%n", cached);
+        }
+        return gt;
+      }
+    }
     long t0 = System.nanoTime();
-    GroundTruth gt = GroundTruth.compute(d.base(), d.queries(), k, metric(), threads);
-    if (!output.quiet) {
-      spec.commandLine().getErr().printf(Locale.ROOT, "ground truth: %d queries x %d points, k=%d, %.1f s%n", d.queries().length,
+    GroundTruth gt = GroundTruth.compute(d.base(), d.queries(), k, metric, threads);
+    if (log != null) {
+      log.printf(Locale.ROOT, "ground truth: %d queries x %d points, k=%d, %.1f s%n", d.queries().length,
           d.size(), k, (System.nanoTime() - t0) / 1e9);
+    }
+    if (cached != null) {
+      gt.save(cached);
     }
     return gt;
   }
@@ -166,7 +197,7 @@ public abstract class ScenarioCommand implements Callable<Integer> {
   }
 
   protected Transport.SearchOptions searchOptions(Options.Search s) {
-    return new Transport.SearchOptions(s.k, collection.metric, s.mode, s.filter);
+    return new Transport.SearchOptions(s.k, collection.metric, s.mode, s.filter, s.targetRecall);
   }
 
   /** Every option with its effective value (the API key is masked), for the report. */

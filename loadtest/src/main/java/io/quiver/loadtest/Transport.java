@@ -17,7 +17,12 @@ public interface Transport extends AutoCloseable {
   record Point(long id, float[] values, JsonObject payload) {}
 
   /** Options shared by single and batch searches. {@code filter} is raw JSON or null. */
-  record SearchOptions(int limit, String metric, String mode, String filter) {}
+  /** {@code targetRecall} null: not sent (the server's default). */
+  record SearchOptions(int limit, String metric, String mode, String filter, Float targetRecall) {
+    public SearchOptions(int limit, String metric, String mode, String filter) {
+      this(limit, metric, mode, filter, null);
+    }
+  }
 
   Future<Reply> createCollection(String name, int dimension, String metric);
 
