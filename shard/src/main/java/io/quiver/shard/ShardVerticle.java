@@ -45,6 +45,7 @@ public final class ShardVerticle extends VerticleBase {
   private WorkerExecutor worker;
   private ShardEngine engine;
   private ShardStatus status;
+  private ReadOnlyGuard readOnly;
   private HttpServer grpcHttp;
   private HttpServer http;
   private volatile ShardInfo registered;
@@ -80,6 +81,7 @@ public final class ShardVerticle extends VerticleBase {
     worker = vertx.createSharedWorkerExecutor("quiver-shard-" + id, options.workerThreads());
     engine = new ShardEngine(options.engineOptions(), searchPool, indexerPool);
     status = new ShardStatus(options, engine);
+    readOnly = new ReadOnlyGuard(engine, view.readOnly(), worker);
     engine.onDegraded(() -> {
       status.state(ShardInfo.STATE_DEGRADED);
       if (registered != null) {
@@ -89,13 +91,19 @@ public final class ShardVerticle extends VerticleBase {
     });
 
     GrpcServer grpc = GrpcServer.server(vertx);
-    grpc.addService(ShardServiceGrpcService.of(new ShardGrpcService(engine, worker, status)));
+    grpc.addService(ShardServiceGrpcService.of(new ShardGrpcService(engine, worker, status, readOnly)));
     grpcHttp = vertx.createHttpServer(new HttpServerOptions().setHost(options.host()).setPort(options.grpcPort()));
     http = vertx.createHttpServer(new HttpServerOptions().setHost(options.host()).setPort(options.httpPort()));
 
-    // Health first (not ready while recovering), then recovery on a worker, then the shard port.
+    // Health first (not ready while recovering), then recovery on a worker, then the read-only mode
+    // (published, newer adopted) before the shard port, then a second read-only reconcile after
+    // registering (a toggle may have missed this shard in between) before writes are served.
     return http.requestHandler(healthRouter()).listen()
         .compose(s -> worker.executeBlocking(engine::open, false))
+        .compose(recovered -> {
+          readOnly.listen();
+          return readOnly.reconcile().map(recovered);
+        })
         .compose(recovered -> {
           LOG.info("shard {} recovered {} checkpoints and {} WAL records in {} ms", id, recovered.checkpointsLoaded(),
               recovered.recordsReplayed(), recovered.duration().toMillis());
@@ -112,6 +120,8 @@ public final class ShardVerticle extends VerticleBase {
               status.state());
           return view.registerShard(registered);
         })
+        .compose(v -> readOnly.reconcile())
+        .onSuccess(v -> readOnly.joined())
         .onSuccess(v -> LOG.info("shard {} serving gRPC on {}:{} and HTTP on {}:{}", id, options.host(),
             grpcHttp.actualPort(), options.host(), http.actualPort()));
   }
@@ -183,6 +193,9 @@ public final class ShardVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
+    if (readOnly != null) {
+      readOnly.stop();
+    }
     Future<Void> unregister = registered == null ? Future.succeededFuture() : view.unregisterShard(registered);
     return unregister.recover(err -> Future.succeededFuture())
         .compose(v -> worker.executeBlocking(() -> {
