@@ -81,15 +81,22 @@ public final class GatewayService {
   private final ClusterView view;
   private final ShardClients shards;
   private final GatewayOptions options;
+  private final ReadOnlyToggle readOnly;
 
   public GatewayService(ClusterView view, ShardClients shards, GatewayOptions options) {
     this.view = view;
     this.shards = shards;
     this.options = options;
+    this.readOnly = new ReadOnlyToggle(view, shards);
   }
 
   public GatewayOptions options() {
     return options;
+  }
+
+  /** The operator read-only mode: its state, and the toggle that pushes a change to every shard. */
+  public ReadOnlyToggle readOnly() {
+    return readOnly;
   }
 
   // ---------------------------------------------------------------- collections
