@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "quiver", mixinStandardHelpOptions = true, version = "quiver 0.1.0",
     description = "Quiver: a sharded vector store cluster.",
-    subcommands = {StandaloneCommand.class, ShardCommand.class, GatewayCommand.class})
+    subcommands = {StandaloneCommand.class, ShardCommand.class, GatewayCommand.class, CtlCommand.class})
 public final class Main implements Runnable {
 
   public static void main(String[] args) {
