@@ -44,18 +44,24 @@ final class QuiverProcess implements AutoCloseable {
     pb.redirectError(ProcessBuilder.Redirect.appendTo(stderr.toFile()));
     Process p = pb.start();
     BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
-    CompletableFuture<String> ready = CompletableFuture.supplyAsync(() -> {
+    // One reader thread per child (not the common pool: with 2 cores it has one thread, and a
+    // child's endless drain would starve the next child's ready line). It keeps draining stdout
+    // after the ready line so the child never blocks on a full pipe.
+    CompletableFuture<String> ready = new CompletableFuture<>();
+    Thread reader = new Thread(() -> {
       try {
         for (String line; (line = out.readLine()) != null; ) {
-          if (line.startsWith(readyPrefix)) {
-            return line;
+          if (!ready.isDone() && line.startsWith(readyPrefix)) {
+            ready.complete(line);
           }
         }
       } catch (IOException e) {
         // the process went away; reported below
       }
-      return null;
-    });
+      ready.complete(null);
+    }, "quiver-child-stdout");
+    reader.setDaemon(true);
+    reader.start();
     String line;
     try {
       line = ready.get(readySeconds, TimeUnit.SECONDS);
@@ -67,16 +73,6 @@ final class QuiverProcess implements AutoCloseable {
       throw new IllegalStateException("no ready line from " + cmd + " within " + readySeconds + " s; stderr:\n"
           + tail(stderr));
     }
-    // Keep draining stdout so the child never blocks on a full pipe.
-    CompletableFuture.runAsync(() -> {
-      try {
-        while (out.readLine() != null) {
-          // discard
-        }
-      } catch (IOException ignored) {
-        // closed
-      }
-    });
     return new QuiverProcess(p, stderr, line);
   }
 
