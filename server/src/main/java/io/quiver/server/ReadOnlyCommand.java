@@ -22,6 +22,7 @@ import picocli.CommandLine.Spec;
  * a gateway's {@code /admin/read-only} (API.md §2 "Operators"). Prints one line; errors are one line
  * on stderr. Exit codes: 0 done (every live shard confirmed), 1 failed (unreachable, refused, bad
  * answer), 2 bad usage, 3 the mode was set but some shards did not confirm within the timeout.
+ * One instance per invocation; not thread-safe.
  */
 @Command(name = "read-only", mixinStandardHelpOptions = true,
     description = "Switch the cluster-wide read-only mode on or off, or show it.",

@@ -2,6 +2,8 @@ package io.quiver.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+
+import io.quiver.common.PackedFloats;
 import io.quiver.proto.internal.CollectionRef;
 import io.quiver.proto.internal.ShardServiceGrpcClient;
 import io.quiver.proto.internal.UpsertRequest;
@@ -13,15 +15,19 @@ import io.vertx.core.net.SocketAddress;
 import io.vertx.grpc.client.GrpcClient;
 import io.vertx.grpc.common.GrpcStatus;
 import java.io.BufferedReader;
+import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -30,6 +36,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -61,7 +69,7 @@ class ReadOnlyIT {
   private final int[] gatewayGrpc = {TestHttp.freePort(), TestHttp.freePort()};
   private final int[] shardGrpc = new int[2];
   private final int[] shardHttp = new int[2];
-  private final Map<QuiverProcess, Integer> clusterPorts = new java.util.concurrent.ConcurrentHashMap<>();
+  private final Map<QuiverProcess, Integer> clusterPorts = new ConcurrentHashMap<>();
 
   @AfterEach
   void cleanUp() throws InterruptedException {
@@ -326,16 +334,16 @@ class ReadOnlyIT {
     return started(p, dir.resolve("gateway-" + i + ".log"));
   }
 
-  private static final java.util.regex.Pattern JOINED = java.util.regex.Pattern.compile("joined cluster .* member \\[[^]]+\\]:(\\d+)");
+  private static final Pattern JOINED = Pattern.compile("joined cluster .* member \\[[^]]+\\]:(\\d+)");
 
   /**
    * Records a started process with the Hazelcast port it really bound (the last "joined cluster"
    * line of its log: Hazelcast moves to the next port when the one asked for was taken meanwhile).
    */
-  private QuiverProcess started(QuiverProcess p, Path log) throws java.io.IOException {
+  private QuiverProcess started(QuiverProcess p, Path log) throws IOException {
     int port = -1;
-    for (String line : java.nio.file.Files.readAllLines(log)) {
-      java.util.regex.Matcher m = JOINED.matcher(line);
+    for (String line : Files.readAllLines(log)) {
+      Matcher m = JOINED.matcher(line);
       if (m.find()) {
         port = Integer.parseInt(m.group(1));
       }
@@ -385,7 +393,7 @@ class ReadOnlyIT {
   private static String probeWrite(GrpcClient grpc, SocketAddress shard) {
     UpsertRequest req = UpsertRequest.newBuilder()
         .setCollection(CollectionRef.newBuilder().setTenant("default").setName("probe").setUid(424242))
-        .addIds(1).setVectors(io.quiver.common.PackedFloats.pack(new float[] {1, 2})).build();
+        .addIds(1).setVectors(PackedFloats.pack(new float[] {1, 2})).build();
     try {
       return grpc.request(shard, ShardServiceGrpcClient.Upsert)
           .compose(call -> call.send(req).compose(resp -> resp.last().transform(ar -> Future.succeededFuture(
@@ -437,7 +445,7 @@ class ReadOnlyIT {
   }
 
   private static JsonArray vector(long id) {
-    java.util.Random r = new java.util.Random(id);
+    Random r = new Random(id);
     JsonArray v = new JsonArray();
     for (int i = 0; i < DIM; i++) {
       v.add((double) r.nextFloat());
