@@ -61,6 +61,7 @@ public final class ClusterView {
   private final AtomicReference<PartitionTable> table = new AtomicReference<>(PartitionTable.EMPTY);
   private final AtomicReference<Map<Integer, ShardInfo>> liveShards = new AtomicReference<>(Map.of());
   private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
+  private final ReadOnlyFlag readOnly;
 
   ClusterView(Vertx vertx, HazelcastInstance hz) {
     this.vertx = vertx;
@@ -72,6 +73,7 @@ public final class ClusterView {
     this.moves = hz.getMap(MOVES);
     this.draining = hz.getMap(DRAINING);
     draining.addEntryListener(new Reload(this::reloadDraining), false);
+    this.readOnly = new ReadOnlyFlag(vertx, hz, java.time.Clock.systemUTC());
     // Listen first, then load: a change between the two is seen by the reload it triggers.
     collections.addEntryListener(new Reload(this::reloadCatalog), false);
     meta.addEntryListener(new Reload(this::reloadTable), TABLE_KEY, false);
@@ -133,6 +135,11 @@ public final class ClusterView {
       all.put(s.id(), s);
     });
     return all;
+  }
+
+  /** The operator read-only mode of the cluster. */
+  public ReadOnlyFlag readOnly() {
+    return readOnly;
   }
 
   public int memberCount() {

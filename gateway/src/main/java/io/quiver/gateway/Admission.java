@@ -1,8 +1,10 @@
 package io.quiver.gateway;
 
+import io.quiver.cluster.ReadOnlyState;
 import io.quiver.common.ErrorCode;
 import io.quiver.common.QuiverException;
 import io.vertx.core.Future;
+import java.util.function.Supplier;
 
 /**
  * The gate every public request passes, the same for REST and gRPC, in this order:
@@ -11,7 +13,9 @@ import io.vertx.core.Future;
  *       ({@code overloaded} otherwise), then a permit of the gateway's rate ({@code rate_limited});
  *   <li>{@link #authorize}: the credentials name a principal ({@code unauthorized}), it holds the
  *       scope the operation needs ({@code forbidden}) and its tenant is within its rate
- *       ({@code rate_limited}).
+ *       ({@code rate_limited});
+ *   <li>a write ({@link Scope#WRITE}) while the operator read-only mode is on: {@code read_only}
+ *       with the reason (DESIGN.md: auth, rate limit, then the read-only check).
  * </ol>
  * Never blocks; thread-safe.
  */
@@ -20,11 +24,18 @@ public final class Admission {
   private final RateLimits rates;
   private final InFlightLimit inFlight;
   private volatile java.util.function.Consumer<ErrorCode> rejections = code -> {};
+  private final Supplier<ReadOnlyState> readOnly;
 
   public Admission(Authenticator authenticator, RateLimits rates, InFlightLimit inFlight) {
+    this(authenticator, rates, inFlight, () -> ReadOnlyState.OFF);
+  }
+
+  /** {@code readOnly} gives the cluster's read-only mode as this gateway last saw it (no network). */
+  public Admission(Authenticator authenticator, RateLimits rates, InFlightLimit inFlight, Supplier<ReadOnlyState> readOnly) {
     this.authenticator = authenticator;
     this.rates = rates;
     this.inFlight = inFlight;
+    this.readOnly = readOnly;
   }
 
   /** Takes an in-flight slot, which the caller must release when the response has ended. */
@@ -56,6 +67,10 @@ public final class Admission {
       } catch (RuntimeException e) {
         rejected(e);
         return Future.failedFuture(e);
+      }
+      ReadOnlyState ro = readOnly.get();
+      if (needed == Scope.WRITE && ro.enabled()) {
+        return Future.failedFuture(new QuiverException(ErrorCode.READ_ONLY, ro.refusal()));
       }
       return Future.succeededFuture(p);
     });

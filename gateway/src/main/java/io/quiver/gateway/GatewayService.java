@@ -87,16 +87,23 @@ public final class GatewayService {
   private final ClusterView view;
   private final ShardClients shards;
   private final GatewayOptions options;
+  private final ReadOnlyToggle readOnly;
 
   public GatewayService(io.vertx.core.Vertx vertx, ClusterView view, ShardClients shards, GatewayOptions options) {
     this.vertx = vertx;
     this.view = view;
     this.shards = shards;
     this.options = options;
+    this.readOnly = new ReadOnlyToggle(view, shards);
   }
 
   public GatewayOptions options() {
     return options;
+  }
+
+  /** The operator read-only mode: its state, and the toggle that pushes a change to every shard. */
+  public ReadOnlyToggle readOnly() {
+    return readOnly;
   }
 
   // ---------------------------------------------------------------- collections

@@ -60,7 +60,8 @@ public final class GatewayVerticle extends VerticleBase {
     try {
       options.validate();
       InFlightLimit inFlight = new InFlightLimit(options.maxInFlight());
-      admission = new Admission(Authenticator.create(vertx, options), new RateLimits(options, meters), inFlight);
+      admission = new Admission(Authenticator.create(vertx, options), new RateLimits(options, meters), inFlight,
+          view.readOnly()::current);
       if (meters != null) {
         Gauge.builder("quiver.gateway.in_flight", inFlight, InFlightLimit::inFlight)
             .description("requests in flight on this gateway").register(meters);

@@ -16,6 +16,7 @@ import io.quiver.proto.v1.DeletePointResponse;
 import io.quiver.proto.v1.Filter;
 import io.quiver.proto.v1.GetCollectionRequest;
 import io.quiver.proto.v1.GetPointRequest;
+import io.quiver.proto.v1.GetReadOnlyRequest;
 import io.quiver.proto.v1.Hit;
 import io.quiver.proto.v1.ListCollectionsRequest;
 import io.quiver.proto.v1.ListCollectionsResponse;
@@ -24,6 +25,7 @@ import io.quiver.proto.v1.ListPointsResponse;
 import io.quiver.proto.v1.Point;
 import io.quiver.proto.v1.Query;
 import io.quiver.proto.v1.QuiverGrpcService;
+import io.quiver.proto.v1.ReadOnlyState;
 import io.quiver.proto.v1.SearchBatchRequest;
 import io.quiver.proto.v1.SearchBatchResponse;
 import io.quiver.proto.v1.SearchBatchResult;
@@ -31,6 +33,7 @@ import io.quiver.proto.v1.SearchRequest;
 import io.quiver.proto.v1.SearchTop1Response;
 import io.quiver.proto.v1.SearchTopKResponse;
 import io.quiver.proto.v1.SetPayloadRequest;
+import io.quiver.proto.v1.SetReadOnlyRequest;
 import io.quiver.proto.v1.UpdatePayloadResponse;
 import io.quiver.proto.v1.UpsertPointRequest;
 import io.quiver.proto.v1.UpsertPointResponse;
@@ -65,8 +68,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>It binds the generated method descriptors of {@link QuiverGrpcService} itself instead of
  * extending the generated {@code QuiverService}: the generated invoker hands a method only the
- * request message, while admission and deadlines need the call's metadata. GetReadOnly and
- * SetReadOnly are left unbound (UNIMPLEMENTED) until the cluster module exposes the read-only flag.
+ * request message, while admission and deadlines need the call's metadata. SetReadOnly waits for
+ * the shards' confirmations at most 5 s and never past the call's deadline; a shard that did not
+ * confirm is listed in {@code pending_shards} (the call itself succeeds, as REST's 202 does).
  * Runs on the event loop, never blocks; thread-safe.
  */
 public final class GrpcApi implements Service {
@@ -118,6 +122,8 @@ public final class GrpcApi implements Service {
     unary(server, QuiverGrpcService.Search, Scope.READ, this::searchTop1);
     unary(server, QuiverGrpcService.SearchTopK, Scope.READ, this::searchTopK);
     unary(server, QuiverGrpcService.SearchBatch, Scope.READ, this::searchBatch);
+    unary(server, QuiverGrpcService.GetReadOnly, Scope.ADMIN, this::getReadOnly);
+    unary(server, QuiverGrpcService.SetReadOnly, Scope.ADMIN, this::setReadOnly);
   }
 
   // ---------------------------------------------------------------- per-call plumbing
@@ -314,6 +320,29 @@ public final class GrpcApi implements Service {
       throw QuiverException.invalid("points holds at most " + options.maxBatchPoints() + " ids");
     }
     return ids.stream().mapToLong(Long::longValue).toArray();
+  }
+
+  // ---------------------------------------------------------------- operators
+
+  private Future<ReadOnlyState> getReadOnly(Caller caller, GetReadOnlyRequest r) {
+    return Future.succeededFuture(readOnlyState(service.readOnly().current(), List.of()));
+  }
+
+  private Future<ReadOnlyState> setReadOnly(Caller caller, SetReadOnlyRequest r) {
+    if (r.getReason().length() > 1024) {
+      throw QuiverException.invalid("reason holds at most 1024 characters");
+    }
+    // Leave time to answer before the call's deadline.
+    long wait = Math.max(1, Math.min(ReadOnlyToggle.DEFAULT_CONFIRM_TIMEOUT_MS, caller.remainingMillisOrFail() - 200));
+    return service.readOnly().set(caller, r.getEnabled(), r.getReason(), ReadOnlyToggle.setBy(caller.tenant(), null), wait)
+        .map(out -> readOnlyState(out.state(), out.pendingShards()));
+  }
+
+  private static ReadOnlyState readOnlyState(io.quiver.cluster.ReadOnlyState s, List<Integer> pending) {
+    ReadOnlyState.Builder b = ReadOnlyState.newBuilder().setEnabled(s.enabled()).setReason(s.reason()).setSince(s.since())
+        .setSetBy(s.setBy());
+    pending.forEach(id -> b.addPendingShards(Integer.toString(id)));
+    return b.build();
   }
 
   // ---------------------------------------------------------------- search

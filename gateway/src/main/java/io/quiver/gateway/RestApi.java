@@ -1,5 +1,6 @@
 package io.quiver.gateway;
 
+import io.quiver.cluster.ReadOnlyFlag;
 import io.quiver.common.ErrorCode;
 import io.quiver.common.QuiverException;
 import io.vertx.core.Future;
@@ -94,6 +95,8 @@ public final class RestApi {
       wire(router.post("/admin/checkpoint"), Scope.ADMIN, body, ops::checkpoint);
       wire(router.post("/admin/backup"), Scope.ADMIN, body, ops::backup);
     }
+    wire(router.get("/admin/read-only"), Scope.ADMIN, body, this::getReadOnly);
+    wire(router.put("/admin/read-only"), Scope.ADMIN, body, this::putReadOnly);
 
     router.route().last().handler(ctx -> fail(ctx, new QuiverException(ErrorCode.NOT_FOUND,
         "no route for " + ctx.request().method() + " " + ctx.request().path())));
@@ -498,7 +501,58 @@ public final class RestApi {
       status.moves().forEach(m -> moves.add(new JsonObject().put("partition", m.partition()).put("from", m.from())
           .put("to", m.to()).put("epoch", m.epoch()).put("state", m.state())));
       return new JsonObject().put("members", status.members()).put("partition_table_version", status.tableVersion())
-          .put("shards", shards).put("moves", moves);
+          .put("shards", shards).put("moves", moves).put("read_only", ReadOnlyFlag.toJson(service.readOnly().current()));
+    });
+  }
+
+  private void getReadOnly(RoutingContext ctx) {
+    respond(ctx, () -> Future.succeededFuture(service.readOnly().current()), ReadOnlyFlag::toJson);
+  }
+
+  /**
+   * Sets the mode; answers once every live shard confirmed it (200), or after {@code timeout_ms}
+   * (default 5 s) with the shards that did not ({@code 202}, {@code pending_shards}). The request's
+   * deadline is that wait plus a second, whatever the default deadline.
+   */
+  private void putReadOnly(RoutingContext ctx) {
+    JsonObject body = body(ctx);
+    if (body == null) {
+      return;
+    }
+    ReadOnlyToggle toggle = service.readOnly();
+    Future<ReadOnlyToggle.Outcome> f;
+    Caller caller;
+    try {
+      if (!(body.getValue("enabled") instanceof Boolean enabled)) {
+        throw QuiverException.invalid("enabled must be true or false");
+      }
+      String reason = string(body, "reason", "");
+      if (reason.length() > 1024) {
+        throw QuiverException.invalid("reason holds at most 1024 characters");
+      }
+      long timeoutMs = body.getValue("timeout_ms") == null ? ReadOnlyToggle.DEFAULT_CONFIRM_TIMEOUT_MS
+          : integer(body, "timeout_ms", null);
+      if (timeoutMs < 1 || timeoutMs > ReadOnlyToggle.MAX_CONFIRM_TIMEOUT_MS) {
+        throw QuiverException.invalid("timeout_ms must be between 1 and " + ReadOnlyToggle.MAX_CONFIRM_TIMEOUT_MS);
+      }
+      Caller c = caller(ctx);
+      caller = new Caller(c.tenant(), c.requestId(), System.nanoTime() + (timeoutMs + 1000) * 1_000_000);
+      f = toggle.set(caller, enabled, reason, ReadOnlyToggle.setBy(c.tenant(), ctx.request().getHeader("x-quiver-client")),
+          timeoutMs);
+    } catch (RuntimeException e) {
+      fail(ctx, e);
+      return;
+    }
+    caller.within(vertx, f).onComplete(ar -> {
+      if (ar.failed()) {
+        fail(ctx, ar.cause());
+        return;
+      }
+      JsonObject json = ReadOnlyFlag.toJson(ar.result().state());
+      if (!ar.result().pendingShards().isEmpty()) {
+        json.put("pending_shards", new JsonArray(new ArrayList<>(ar.result().pendingShards())));
+      }
+      send(ctx, ar.result().pendingShards().isEmpty() ? 200 : 202, json);
     });
   }
 

@@ -61,8 +61,14 @@ final class TestCluster implements AutoCloseable {
     return node.view();
   }
 
+  /** The Hazelcast member id of this JVM (a shard registered under it counts as live). */
+  String memberId() {
+    return node.memberId();
+  }
+
   /** Deploys shard {@code id} (new ports, same data directory) and waits until the view sees it live. */
   void startShard(int id) {
+    // A small budget: every shard of the test JVM reserves its budget against the 1 GiB test heap.
     ShardOptions o = new ShardOptions().shardId(id).host("127.0.0.1").grpcPort(0).httpPort(0).memoryBudgetMb(64)
         .dataDir(data.resolve("shard-" + id));
     shardDeployments.put(id, node.vertx().deployVerticle(new ShardVerticle(o, node.view(), node.memberId())).await());

@@ -22,7 +22,7 @@ import picocli.CommandLine.Spec;
         RestoreCommand.class,
         VerifyBackupCommand.class,
         DrainCommand.class,
-        // ReadOnlyCommand.class, // <- read-only mode registers its `ctl read-only on|off|status` here
+        ReadOnlyCommand.class,
     })
 final class CtlCommand implements Runnable {
   static final int OK = 0;

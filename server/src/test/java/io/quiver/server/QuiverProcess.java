@@ -44,8 +44,9 @@ final class QuiverProcess implements AutoCloseable {
     pb.redirectError(ProcessBuilder.Redirect.appendTo(stderr.toFile()));
     Process p = pb.start();
     BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
-    // A thread of its own reads stdout for the life of the process (never the common pool, which
-    // has one thread on two cores: a second process's ready line would never be read).
+    // One reader thread per child (not the common pool: with 2 cores it has one thread, and a
+    // child's endless drain would starve the next child's ready line). It keeps draining stdout
+    // after the ready line so the child never blocks on a full pipe.
     CompletableFuture<String> ready = new CompletableFuture<>();
     Thread reader = new Thread(() -> {
       try {
@@ -58,7 +59,7 @@ final class QuiverProcess implements AutoCloseable {
         // the process went away
       }
       ready.complete(null);
-    }, "stdout-" + String.join(" ", args.subList(0, Math.min(3, args.size()))));
+    }, "quiver-child-stdout");
     reader.setDaemon(true);
     reader.start();
     String line;

@@ -16,13 +16,16 @@ import io.quiver.proto.internal.DeleteRequest;
 import io.quiver.proto.internal.DeleteResponse;
 import io.quiver.proto.internal.DropCollectionRequest;
 import io.quiver.proto.internal.DropCollectionResponse;
+import io.quiver.proto.internal.GetReadOnlyModeRequest;
 import io.quiver.proto.internal.GetRequest;
 import io.quiver.proto.internal.GetResponse;
 import io.quiver.proto.internal.ListIdsRequest;
 import io.quiver.proto.internal.ListIdsResponse;
 import io.quiver.proto.internal.QueryHits;
+import io.quiver.proto.internal.ReadOnlyMode;
 import io.quiver.proto.internal.SearchRequest;
 import io.quiver.proto.internal.SearchResponse;
+import io.quiver.proto.internal.SetReadOnlyModeRequest;
 import io.quiver.proto.internal.ShardServiceService;
 import io.quiver.proto.internal.StatusRequest;
 import io.quiver.proto.internal.StatusResponse;
@@ -55,7 +58,8 @@ import org.slf4j.LoggerFactory;
  * {@code quiver.internal.v1.ShardService} over a {@link ShardEngine}: decodes messages, runs the
  * engine call on the shard's worker pool (never the event loop), encodes the answer. Engine
  * failures become a gRPC status whose message is {@code "<code> <message>"} (the one place the
- * shard maps exceptions to gRPC). Thread-safe.
+ * shard maps exceptions to gRPC). Writes wait until the shard has joined ({@link ReadOnlyGuard#whenJoined}).
+ * Thread-safe.
  */
 final class ShardGrpcService extends ShardServiceService {
   private static final Logger LOG = LoggerFactory.getLogger(ShardGrpcService.class);
@@ -63,19 +67,22 @@ final class ShardGrpcService extends ShardServiceService {
   private final ShardEngine engine;
   private final WorkerExecutor worker;
   private final ShardStatus status;
+  private final ReadOnlyGuard readOnly;
 
   private final PartitionMover mover;
 
-  ShardGrpcService(ShardEngine engine, WorkerExecutor worker, ShardStatus status, PartitionMover mover) {
+  ShardGrpcService(ShardEngine engine, WorkerExecutor worker, ShardStatus status, PartitionMover mover,
+      ReadOnlyGuard readOnly) {
     this.engine = engine;
     this.worker = worker;
     this.status = status;
     this.mover = mover;
+    this.readOnly = readOnly;
   }
 
   @Override
   public Future<CreateCollectionResponse> createCollection(CreateCollectionRequest req) {
-    return run(() -> {
+    return runWrite(() -> {
       io.quiver.shard.engine.CollectionSpec spec = spec(req.getSpec());
       boolean created = engine.createCollection(spec, ProtoConversions.epochs(req.getOwnedList()));
       return CreateCollectionResponse.newBuilder().setCreated(created).build();
@@ -84,8 +91,8 @@ final class ShardGrpcService extends ShardServiceService {
 
   @Override
   public Future<DropCollectionResponse> dropCollection(DropCollectionRequest req) {
-    return run(() -> DropCollectionResponse.newBuilder()
-        .setDropped(engine.dropCollection(req.getCollection().getUid())).build());
+    return runWrite(() -> DropCollectionResponse.newBuilder()
+        .setDropped(engine.dropCollectionUnlessReadOnly(req.getCollection().getUid())).build());
   }
 
   @Override
@@ -323,6 +330,17 @@ final class ShardGrpcService extends ShardServiceService {
         s.getDimension(), metric(s.getMetric()), s.getStrictFinite(), s.getPartitions());
   }
 
+  @Override
+  public Future<ReadOnlyMode> setReadOnly(SetReadOnlyModeRequest req) {
+    return readOnly.apply(ReadOnlyGuard.fromProto(req.getState())).map(ReadOnlyGuard::toProto)
+        .recover(err -> Future.failedFuture(toStatus(err)));
+  }
+
+  @Override
+  public Future<ReadOnlyMode> getReadOnly(GetReadOnlyModeRequest req) {
+    return Future.succeededFuture(ReadOnlyGuard.toProto(readOnly.current()));
+  }
+
   private static Metric metric(String name) {
     try {
       return Metric.parse(name);
@@ -344,12 +362,21 @@ final class ShardGrpcService extends ShardServiceService {
     return worker.executeBlocking(ShardCalls.withMdc(ShardCalls.current(), call), false).recover(err -> Future.failedFuture(toStatus(err)));
   }
 
+  /** {@link #run} for a write: once the shard has joined. */
+  private <T> Future<T> runWrite(Callable<T> call) {
+    String request = ShardCalls.current();
+    return readOnly.whenJoined().compose(v -> worker.executeBlocking(ShardCalls.withMdc(request, call), false))
+        .recover(err -> Future.failedFuture(toStatus(err)));
+  }
+
   /**
-   * Runs {@code call} on the worker pool and waits, without holding a thread, for the future it
-   * returns (a write's durability); maps failures to a gRPC status.
+   * Runs the write {@code call} on the worker pool once the shard has joined, and waits, without
+   * holding a thread, for the future it returns (a write's durability); maps failures to a gRPC status.
    */
   private <T> Future<T> runAsync(Callable<CompletableFuture<T>> call) {
-    return worker.executeBlocking(ShardCalls.withMdc(ShardCalls.current(), call), false).compose(Future::fromCompletionStage)
+    String request = ShardCalls.current();
+    return readOnly.whenJoined().compose(v -> worker.executeBlocking(ShardCalls.withMdc(request, call), false))
+        .compose(Future::fromCompletionStage)
         .recover(err -> Future.failedFuture(toStatus(err)));
   }
 

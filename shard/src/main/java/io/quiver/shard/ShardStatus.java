@@ -46,6 +46,7 @@ final class ShardStatus {
         .setWalSequence(engine.walSequence())
         .setDurability(options.durability())
         .setLastCheckpoint(engine.lastCheckpoint() == null ? "" : engine.lastCheckpoint().finishedAt().toString())
+        .setReadOnly(engine.readOnly().enabled())
         .build();
   }
 
@@ -55,7 +56,9 @@ final class ShardStatus {
     JsonObject checks = new JsonObject()
         .put("recovery", s.equals(ShardInfo.STATE_RECOVERING) ? "in progress" : "done")
         .put("storage", s.equals(ShardInfo.STATE_DEGRADED) ? "degraded: storage failed, serving reads only" : "writable")
-        .put("durability", options.durability());
+        .put("durability", options.durability())
+        .put("read_only", engine.readOnly().enabled() ? "on: " + engine.readOnly().refusal() : "off")
+        .put("read_only_version", engine.readOnly().version());
     if (!s.equals(ShardInfo.STATE_RECOVERING)) {
       checks.put("partitions", engine.partitionCount())
           .put("points", engine.pointCount())

@@ -49,6 +49,7 @@ public final class ShardVerticle extends VerticleBase {
   private WorkerExecutor worker;
   private ShardEngine engine;
   private ShardStatus status;
+  private ReadOnlyGuard readOnly;
   private HttpServer grpcHttp;
   private HttpServer http;
   private volatile ShardInfo registered;
@@ -93,6 +94,7 @@ public final class ShardVerticle extends VerticleBase {
     status = new ShardStatus(options, engine);
     metrics.bind(engine, status);
     ShardCalls calls = new ShardCalls(metrics);
+    readOnly = new ReadOnlyGuard(engine, view.readOnly(), worker);
     engine.onDegraded(() -> {
       status.state(ShardInfo.STATE_DEGRADED);
       if (registered != null) {
@@ -104,13 +106,19 @@ public final class ShardVerticle extends VerticleBase {
     GrpcServer grpc = GrpcServer.server(vertx, new GrpcServerOptions().setMaxMessageSize(InternalApi.MAX_MESSAGE_BYTES));
     peers = new ShardChannel(vertx, view, options.clusterToken());
     grpc.addService(ShardServiceGrpcService.of(
-        new ShardGrpcService(engine, worker, status, new PartitionMover(engine, worker, peers))));
+        new ShardGrpcService(engine, worker, status, new PartitionMover(engine, worker, peers), readOnly)));
     grpcHttp = vertx.createHttpServer(new HttpServerOptions().setHost(options.host()).setPort(options.grpcPort()));
     http = vertx.createHttpServer(new HttpServerOptions().setHost(options.host()).setPort(options.httpPort()));
 
-    // Health first (not ready while recovering), then recovery on a worker, then the shard port.
+    // Health first (not ready while recovering), then recovery on a worker, then the read-only mode
+    // (published, newer adopted) before the shard port, then a second read-only reconcile after
+    // registering (a toggle may have missed this shard in between) before writes are served.
     return http.requestHandler(healthRouter()).listen()
         .compose(s -> worker.executeBlocking(engine::open, false))
+        .compose(recovered -> {
+          readOnly.listen();
+          return readOnly.reconcile().map(recovered);
+        })
         .compose(recovered -> {
           LOG.info("shard {} recovered {} checkpoints and {} WAL records in {} ms", id, recovered.checkpointsLoaded(),
               recovered.recordsReplayed(), recovered.duration().toMillis());
@@ -128,6 +136,8 @@ public final class ShardVerticle extends VerticleBase {
               status.state());
           return view.registerShard(registered);
         })
+        .compose(v -> readOnly.reconcile())
+        .onSuccess(v -> readOnly.joined())
         .onSuccess(v -> LOG.info("shard {} serving gRPC on {}:{} and HTTP on {}:{}", id, options.host(),
             grpcHttp.actualPort(), options.host(), http.actualPort()));
   }
@@ -243,6 +253,9 @@ public final class ShardVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
+    if (readOnly != null) {
+      readOnly.stop();
+    }
     Future<Void> unregister = registered == null ? Future.succeededFuture() : view.unregisterShard(registered);
     return unregister.recover(err -> Future.succeededFuture())
         .compose(v -> worker.executeBlocking(() -> {

@@ -1,6 +1,7 @@
 package io.quiver.shard.engine;
 
 import io.quiver.cluster.Partitioning;
+import io.quiver.cluster.ReadOnlyState;
 import io.quiver.common.ErrorCode;
 import io.quiver.common.QuiverException;
 import io.quiver.shard.index.Metric;
@@ -64,6 +65,13 @@ import org.slf4j.LoggerFactory;
  * failed write or force switches the engine to degraded read-only for good: every later write fails
  * with {@code storage_unavailable}, reads go on. Memory may show a write a few milliseconds before
  * it is acknowledged; it is in the OS page cache by then, so only a power loss could take it back.
+ *
+ * <h2>Operator read-only mode</h2>
+ * The cluster-wide mode ({@link ReadOnlyState}) is kept in the metadata file and enforced here: while
+ * it is on, every write fails with {@code read_only} before anything is logged, checked again under
+ * the write lock. {@link #applyReadOnly} persists a newer state first, then switches it under the
+ * write lock, so once it has returned no further write is logged. It is not the degraded read-only
+ * after a storage failure ({@code storage_unavailable}), which only a restart ends.
  *
  * <h2>Checkpoints</h2>
  * In the background (every {@code checkpointIntervalMs}, when the WAL passes {@code walMaxBytes}, and
@@ -182,6 +190,8 @@ public final class ShardEngine implements Closeable {
   private final AtomicLong addedSinceMeasure = new AtomicLong();
   private volatile long measuredAtNanos;
   private volatile StorageUnavailableException degradedBy;
+  /** Switched under both the metadata lock and the write lock; read by writes under the write lock. */
+  private volatile ReadOnlyState readOnly = ReadOnlyState.OFF;
   private volatile CheckpointStats lastCheckpoint;
   private volatile RecoveryResult recovery;
   private volatile Runnable degradedListener = () -> {};
@@ -227,6 +237,7 @@ public final class ShardEngine implements Closeable {
       collections.put(e.spec().uid(), c);
     }
     dropped.addAll(meta.dropped());
+    readOnly = meta.readOnly();
     wal = WriteAheadLog.open(files, options.walOptions());
     checkpoints = options.crashPoint() == null ? CheckpointStore.open(files) : CheckpointStore.open(files, options.crashPoint());
     recovery = new Recovery(files, wal, checkpoints).run(
@@ -298,8 +309,8 @@ public final class ShardEngine implements Closeable {
    * given epochs, durably, before returning. Returns true when the collection was new on this shard.
    */
   public boolean createCollection(CollectionSpec spec, Map<Integer, Long> owned) throws IOException {
-    checkWritable();
     synchronized (metadataLock) {
+      checkWritable();
       CollectionState existing = collections.get(spec.uid());
       CollectionState c = existing != null ? existing : new CollectionState(spec);
       for (var e : owned.entrySet()) {
@@ -347,12 +358,56 @@ public final class ShardEngine implements Closeable {
     }
   }
 
+  /**
+   * {@link #dropCollection} as a client's write: refused with {@code read_only} while the operator
+   * mode is on. (The cluster's own clean-up of stale collections uses {@link #dropCollection}.)
+   */
+  public boolean dropCollectionUnlessReadOnly(long uid) throws IOException {
+    synchronized (metadataLock) {
+      checkNotReadOnly();
+      return dropCollection(uid);
+    }
+  }
+
   private void writeMetadata() throws IOException {
+    writeMetadata(readOnly);
+  }
+
+  private void writeMetadata(ReadOnlyState readOnlyState) throws IOException {
     List<ShardMetadata.CollectionEntry> entries = new ArrayList<>();
     collections.values().stream().sorted(Comparator.comparingLong(c -> c.spec.uid()))
         .forEach(c -> entries.add(new ShardMetadata.CollectionEntry(c.spec, c.ownedEpochs(), c.sealedPartitions(),
             c.incomingEpochMap())));
-    ShardMetadataFile.write(files, new ShardMetadata(entries, List.copyOf(dropped)).encode());
+    ShardMetadataFile.write(files, new ShardMetadata(entries, List.copyOf(dropped), readOnlyState).encode());
+  }
+
+  /** The operator read-only mode this shard enforces. */
+  public ReadOnlyState readOnly() {
+    return readOnly;
+  }
+
+  /**
+   * Adopts {@code state} when it is newer than the one in force (the rule of {@link ReadOnlyState}):
+   * writes it to the metadata file, then switches under the write lock, so every write logged after
+   * this returns was checked against it. An older or equal state changes nothing. Returns the state
+   * in force afterwards.
+   */
+  public ReadOnlyState applyReadOnly(ReadOnlyState state) throws IOException {
+    synchronized (metadataLock) {
+      if (!state.isNewerThan(readOnly)) {
+        return readOnly;
+      }
+      writeMetadata(state);
+      writeLock.lock();
+      try {
+        readOnly = state;
+      } finally {
+        writeLock.unlock();
+      }
+      LOG.info("shard {} read-only mode {} (version {}){}", options.shardId(), state.enabled() ? "ON" : "OFF",
+          state.version(), state.reason().isEmpty() ? "" : ": " + state.reason());
+      return state;
+    }
   }
 
   public List<CollectionSpec> collections() {
@@ -553,7 +608,15 @@ public final class ShardEngine implements Closeable {
         + " cannot write to its storage (" + cause.getMessage() + "); it serves reads only until restarted");
   }
 
+  private void checkNotReadOnly() {
+    ReadOnlyState ro = readOnly;
+    if (ro.enabled()) {
+      throw new QuiverException(ErrorCode.READ_ONLY, ro.refusal());
+    }
+  }
+
   private void checkWritable() {
+    checkNotReadOnly();
     StorageUnavailableException s = degradedBy;
     if (s != null || (wal != null && wal.isFailed())) {
       throw degrade(s != null ? s : new StorageUnavailableException("WAL failed", null));

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.quiver.cluster.ReadOnlyState;
 import io.quiver.shard.index.Metric;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -13,11 +14,14 @@ import java.util.TreeMap;
 
 /**
  * The document in the shard metadata file: the collections this shard knows, and for each the
- * partitions it owns with their ownership epochs. Encoded as JSON:
+ * partitions it owns with their ownership epochs, the uids of dropped collections, and the operator
+ * read-only mode this shard last adopted. Encoded as JSON:
  * {@code {"version":1,"collections":[{"tenant","name","uid","dimension","metric","strict_finite",
- * "partitions","owned":{"<partition>":<epoch>}}]}}. Immutable.
+ * "partitions","owned":{"<partition>":<epoch>}}],"dropped":[uid],
+ * "read_only":{"enabled","reason","since","set_by","version"}}}. A document without {@code read_only}
+ * (written before the mode existed) reads as {@link ReadOnlyState#OFF}. Immutable.
  */
-record ShardMetadata(List<CollectionEntry> collections, List<Long> dropped) {
+record ShardMetadata(List<CollectionEntry> collections, List<Long> dropped, ReadOnlyState readOnly) {
   /** How many dropped uids are remembered (newest kept). */
   static final int MAX_DROPPED = 10_000;
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -29,7 +33,7 @@ record ShardMetadata(List<CollectionEntry> collections, List<Long> dropped) {
   record CollectionEntry(CollectionSpec spec, Map<Integer, Long> owned, java.util.Set<Integer> sealed,
       Map<Integer, Long> incoming) {}
 
-  static final ShardMetadata EMPTY = new ShardMetadata(List.of(), List.of());
+  static final ShardMetadata EMPTY = new ShardMetadata(List.of(), List.of(), ReadOnlyState.OFF);
 
   byte[] encode() {
     ObjectNode root = JSON.createObjectNode().put("version", 1);
@@ -48,6 +52,8 @@ record ShardMetadata(List<CollectionEntry> collections, List<Long> dropped) {
     }
     ArrayNode d = root.putArray("dropped");
     dropped.forEach(d::add);
+    root.putObject("read_only").put("enabled", readOnly.enabled()).put("reason", readOnly.reason())
+        .put("since", readOnly.since()).put("set_by", readOnly.setBy()).put("version", readOnly.version());
     try {
       return JSON.writeValueAsBytes(root);
     } catch (IOException e) {
@@ -72,6 +78,11 @@ record ShardMetadata(List<CollectionEntry> collections, List<Long> dropped) {
     }
     List<Long> dropped = new ArrayList<>();
     root.path("dropped").forEach(n -> dropped.add(n.asLong()));
-    return new ShardMetadata(List.copyOf(out), List.copyOf(dropped));
+    JsonNode ro = root.path("read_only");
+    ReadOnlyState readOnly = ro.isObject()
+        ? new ReadOnlyState(ro.path("enabled").asBoolean(false), ro.path("reason").asText(""), ro.path("since").asText(""),
+            ro.path("set_by").asText(""), ro.path("version").asLong(0))
+        : ReadOnlyState.OFF;
+    return new ShardMetadata(List.copyOf(out), List.copyOf(dropped), readOnly);
   }
 }
