@@ -75,6 +75,7 @@ public final class GatewayVerticle extends VerticleBase {
     Health health = new Health(view);
     admission.onRejected(metrics::rejected);
     metrics.bind(view, health);
+    metrics.readOnly(() -> view.readOnly().current().enabled());
     metrics.bindBreakers(shards.breakers().registry());
     RestApi rest = new RestApi(service, health, admission, metrics, new AdminOps(view, shards, metrics, admission));
 

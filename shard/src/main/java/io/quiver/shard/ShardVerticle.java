@@ -93,6 +93,7 @@ public final class ShardVerticle extends VerticleBase {
     engine = new ShardEngine(options.engineOptions().walForceLatencyListener(metrics.fsyncListener()), searchPool, indexerPool);
     status = new ShardStatus(options, engine);
     metrics.bind(engine, status);
+    metrics.readOnly(() -> engine.readOnly().enabled());
     ShardCalls calls = new ShardCalls(metrics);
     readOnly = new ReadOnlyGuard(engine, view.readOnly(), worker);
     engine.onDegraded(() -> {
