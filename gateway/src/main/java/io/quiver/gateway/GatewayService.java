@@ -459,6 +459,11 @@ public final class GatewayService {
     return view.moves().map(moves -> new ClusterStatus(view.memberCount(), table.version(), out, moves));
   }
 
+  /** Where a collection's partitions live: its uid and, per partition, the owner and ownership epoch. */
+  public Future<PartitionTable.Assignment> partitions(Caller caller, String name) {
+    return collection(caller, name).map(this::assignment);
+  }
+
   /**
    * Starts (or cancels) draining a shard: the coordinator moves all its partitions to the other
    * shards and gives it no new ones. Returns the partitions it still owns.

@@ -90,6 +90,7 @@ public final class RestApi {
 
     wire(router.get("/admin/cluster"), Scope.ADMIN, body, this::adminCluster);
     wire(router.post("/admin/drain"), Scope.ADMIN, body, this::drain);
+    wire(router.get("/admin/partitions/:name"), Scope.ADMIN, body, this::partitions);
     if (ops != null) {
       metrics.mount(router, ops);
       wire(router.post("/admin/checkpoint"), Scope.ADMIN, body, ops::checkpoint);
@@ -553,6 +554,17 @@ public final class RestApi {
         json.put("pending_shards", new JsonArray(new ArrayList<>(ar.result().pendingShards())));
       }
       send(ctx, ar.result().pendingShards().isEmpty() ? 200 : 202, json);
+    });
+  }
+
+  /** {@code GET /admin/partitions/{name}}: the collection's uid, and each partition's owner and epoch. */
+  private void partitions(RoutingContext ctx) {
+    respond(ctx, () -> service.partitions(caller(ctx), ctx.pathParam("name")), a -> {
+      JsonArray parts = new JsonArray();
+      for (int p = 0; p < a.owners().length; p++) {
+        parts.add(new JsonObject().put("partition", p).put("owner", a.ownerOf(p)).put("epoch", a.epochOf(p)));
+      }
+      return new JsonObject().put("name", ctx.pathParam("name")).put("uid", a.collectionUid()).put("partitions", parts);
     });
   }
 

@@ -35,7 +35,13 @@ final class TestHttp {
   }
 
   Response post(String path, Object body) {
-    return send(HttpRequest.newBuilder(URI.create(base + path)).POST(HttpRequest.BodyPublishers.ofString(text(body))));
+    return post(path, body, java.util.Map.of());
+  }
+
+  Response post(String path, Object body, java.util.Map<String, String> headers) {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).POST(HttpRequest.BodyPublishers.ofString(text(body)));
+    headers.forEach(b::header);
+    return send(b);
   }
 
   Response put(String path, Object body) {
