@@ -88,7 +88,10 @@ public final class GatewayVerticle extends VerticleBase {
         .register(QuiverGrpcService.SERVICE_NAME, () -> Future.succeededFuture(health.readiness().ready()))
         .register("", () -> Future.succeededFuture(health.readiness().ready())));
 
-    http = vertx.createHttpServer(serverOptions(options.httpHost(), options.httpPort()).setCompressionSupported(false));
+    // REST is HTTP/1.1 (and HTTP/2 over TLS via ALPN); no cleartext h2c upgrade: clients that offered
+    // it (java.net.http does by default) intermittently got a response they could not frame.
+    http = vertx.createHttpServer(serverOptions(options.httpHost(), options.httpPort()).setCompressionSupported(false)
+        .setHttp2ClearTextEnabled(false));
     grpcHttp = vertx.createHttpServer(serverOptions(options.httpHost(), options.grpcPort()));
     String scheme = options.tlsEnabled() ? "TLS" : "plain text";
     return http.requestHandler(rest.router(vertx)).listen()

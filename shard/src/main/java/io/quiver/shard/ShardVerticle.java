@@ -109,7 +109,8 @@ public final class ShardVerticle extends VerticleBase {
     grpc.addService(ShardServiceGrpcService.of(
         new ShardGrpcService(engine, worker, status, new PartitionMover(engine, worker, peers), readOnly)));
     grpcHttp = vertx.createHttpServer(new HttpServerOptions().setHost(options.host()).setPort(options.grpcPort()));
-    http = vertx.createHttpServer(new HttpServerOptions().setHost(options.host()).setPort(options.httpPort()));
+    http = vertx.createHttpServer(new HttpServerOptions().setHost(options.host()).setPort(options.httpPort())
+        .setHttp2ClearTextEnabled(false));
 
     // Health first (not ready while recovering), then recovery on a worker, then the read-only mode
     // (published, newer adopted) before the shard port, then a second read-only reconcile after
