@@ -15,10 +15,10 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.SocketAddress;
 import io.vertx.grpc.client.GrpcClient;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
@@ -27,7 +27,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -71,16 +70,16 @@ class MoveFailureIT {
     startWriter(http, acknowledged, running);
 
     startShard(3);
-    await(http, "a move in progress", s -> !s.getJsonArray("moves").isEmpty());
+    ClusterChecks.awaitStatus(http, "a move in progress", s -> !s.getJsonArray("moves").isEmpty());
     shards.remove(0).kill(); // the coordinator: the oldest data member
     // Its successor takes over the recorded moves; partitions of shard 0 wait for it to come back.
     startShard(0);
-    await(http, "even over 4 shards, no move left", s -> owned(s, 0) == 3 && owned(s, 1) == 3 && owned(s, 2) == 3
-        && owned(s, 3) == 3 && s.getJsonArray("moves").isEmpty());
+    ClusterChecks.awaitStatus(http, "even over 4 shards, no move left", s -> ClusterChecks.owned(s, 0) == 3 && ClusterChecks.owned(s, 1) == 3 && ClusterChecks.owned(s, 2) == 3
+        && ClusterChecks.owned(s, 3) == 3 && s.getJsonArray("moves").isEmpty());
     running.set(false);
     load.shutdown();
     assertThat(load.awaitTermination(60, TimeUnit.SECONDS)).isTrue();
-    assertAllPresent(http, acknowledged);
+    ClusterChecks.assertAllListed(http, "moves", acknowledged, Duration.ofSeconds(60));
   }
 
   @Test
@@ -89,10 +88,10 @@ class MoveFailureIT {
     Set<Long> acknowledged = load(http, 1500);
     JsonObject before = http.get("/admin/partitions/moves").obj();
     long uid = before.getLong("uid");
-    assertThat(owned(http.get("/admin/cluster").obj(), 1)).isEqualTo(6);
+    assertThat(ClusterChecks.owned(http.get("/admin/cluster").obj(), 1)).isEqualTo(6);
 
     startShard(2);
-    await(http, "a move in progress", s -> !s.getJsonArray("moves").isEmpty());
+    ClusterChecks.awaitStatus(http, "a move in progress", s -> !s.getJsonArray("moves").isEmpty());
     Process frozen = shards.get(1).process();
     assertThat(signal("STOP", frozen.pid())).isZero();
     try {
@@ -106,9 +105,9 @@ class MoveFailureIT {
     } finally {
       assertThat(signal("CONT", frozen.pid())).isZero();
     }
-    await(http, "even over 3 shards, no move left", s -> owned(s, 0) == 4 && owned(s, 1) == 4 && owned(s, 2) == 4
+    ClusterChecks.awaitStatus(http, "even over 3 shards, no move left", s -> ClusterChecks.owned(s, 0) == 4 && ClusterChecks.owned(s, 1) == 4 && ClusterChecks.owned(s, 2) == 4
         && s.getJsonArray("moves").isEmpty());
-    assertAllPresent(http, acknowledged);
+    ClusterChecks.assertAllListed(http, "moves", acknowledged, Duration.ofSeconds(60));
 
     // A late write to shard 1 for a partition it gave away, with the epoch it had: refused.
     JsonObject after = http.get("/admin/partitions/moves").obj();
@@ -156,7 +155,7 @@ class MoveFailureIT {
             "--cluster-port", Integer.toString(TestHttp.freePort()), "--cluster-members", "127.0.0.1:" + firstClusterPort),
         Map.of("QUIVER_HEAP", "384m"), dir.resolve("gateway.log"), "Quiver gateway ready", 180));
     TestHttp http = new TestHttp(port);
-    await(http, "gateway sees every shard", s -> s.getJsonArray("shards").size() == shardCount);
+    ClusterChecks.awaitStatus(http, "gateway sees every shard", s -> s.getJsonArray("shards").size() == shardCount);
     assertThat(http.post("/collections", new JsonObject().put("name", "moves").put("dimension", DIM)
         .put("partitions", PARTITIONS)).status()).isEqualTo(200);
     return http;
@@ -215,12 +214,7 @@ class MoveFailureIT {
   private static int upsert(TestHttp http, long base, int n, long timeoutMs) {
     JsonArray points = new JsonArray();
     for (long id = base; id < base + n; id++) {
-      Random r = new Random(id);
-      JsonArray v = new JsonArray();
-      for (int d = 0; d < DIM; d++) {
-        v.add((double) r.nextFloat());
-      }
-      points.add(new JsonObject().put("id", id).put("values", v));
+      points.add(new JsonObject().put("id", id).put("values", ClusterChecks.vector(id, DIM)));
     }
     try {
       return http.post("/collections/moves/points", new JsonObject().put("points", points),
@@ -230,59 +224,11 @@ class MoveFailureIT {
     }
   }
 
-  private static void assertAllPresent(TestHttp http, Set<Long> acknowledgedSoFar) {
-    Set<Long> acknowledged = Set.copyOf(acknowledgedSoFar);
-    Set<Long> present = ConcurrentHashMap.newKeySet();
-    String after = "";
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    while (true) {
-      TestHttp.Response page = http.get("/collections/moves/points?limit=10000" + after);
-      if (page.status() == 503 && System.nanoTime() < deadline) {
-        continue; // a breaker still open from the outage: it closes on its next probe
-      }
-      assertThat(page.status()).as(page.body()).isEqualTo(200);
-      page.obj().getJsonArray("points").forEach(p -> present.add(((JsonObject) p).getLong("id")));
-      Object next = page.obj().getValue("next_after_id");
-      if (next == null) {
-        break;
-      }
-      after = "&after_id=" + next;
-    }
-    assertThat(acknowledged.stream().filter(id -> !present.contains(id)).limit(20).toList())
-        .as("acknowledged writes lost").isEmpty();
-  }
-
   private static long idIn(int partition) {
     for (long id = 9_000_000; ; id++) {
       if (Partitioning.partitionOf(id, PARTITIONS) == partition) {
         return id;
       }
     }
-  }
-
-  private static int owned(JsonObject status, int shard) {
-    for (Object o : status.getJsonArray("shards")) {
-      JsonObject s = (JsonObject) o;
-      if (s.getInteger("id") == shard) {
-        return s.getInteger("partitions");
-      }
-    }
-    return -1;
-  }
-
-  private static JsonObject await(TestHttp http, String what, Predicate<JsonObject> condition) {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
-    JsonObject last = null;
-    while (System.nanoTime() < deadline) {
-      TestHttp.Response r = http.get("/admin/cluster");
-      if (r.status() == 200) {
-        last = r.obj();
-        if (condition.test(last)) {
-          return last;
-        }
-      }
-      Thread.onSpinWait();
-    }
-    throw new AssertionError(what + " did not happen; last /admin/cluster: " + last);
   }
 }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -18,7 +19,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -56,7 +56,7 @@ class RebalanceIT {
             "--cluster-port", Integer.toString(TestHttp.freePort()), "--cluster-members", "127.0.0.1:" + firstClusterPort),
         Map.of("QUIVER_HEAP", "384m"), dir.resolve("gateway.log"), "Quiver gateway ready", 180));
     TestHttp http = new TestHttp(port);
-    await(http, "gateway sees both shards", s -> s.getJsonArray("shards").size() == 2);
+    ClusterChecks.awaitStatus(http, "gateway sees both shards", s -> s.getJsonArray("shards").size() == 2);
     assertThat(http.post("/collections", new JsonObject().put("name", "moves").put("dimension", DIM)
         .put("partitions", PARTITIONS)).status()).isEqualTo(200);
     Set<Long> acknowledged = ConcurrentHashMap.newKeySet();
@@ -92,7 +92,7 @@ class RebalanceIT {
         if (got.status() != 200) {
           failures.add("get " + id + " -> " + got.status() + " " + got.body());
         }
-        TestHttp.Response hits = http.post("/collections/moves/search/topk", new JsonObject().put("query", vector(id))
+        TestHttp.Response hits = http.post("/collections/moves/search/topk", new JsonObject().put("query", ClusterChecks.vector(id, DIM))
             .put("limit", 1).put("metric", "l2").put("mode", "exact"));
         if (hits.status() != 200 || hits.obj().getJsonArray("hits").getJsonObject(0).getLong("id") != id) {
           failures.add("search " + id + " -> " + hits.status() + " " + hits.body());
@@ -103,8 +103,8 @@ class RebalanceIT {
 
     // Scale out: shard 2 joins, partitions even out to 4 / 4 / 4.
     startShard(2);
-    JsonObject balanced = await(http, "partitions even over 3 shards", s -> owned(s, 0) == 4 && owned(s, 1) == 4
-        && owned(s, 2) == 4 && s.getJsonArray("moves").isEmpty());
+    JsonObject balanced = ClusterChecks.awaitStatus(http, "partitions even over 3 shards", s -> ClusterChecks.owned(s, 0) == 4 && ClusterChecks.owned(s, 1) == 4
+        && ClusterChecks.owned(s, 2) == 4 && s.getJsonArray("moves").isEmpty());
     assertThat(balanced.getLong("partition_table_version")).isPositive();
     verify(http, acknowledged, failures);
 
@@ -116,7 +116,7 @@ class RebalanceIT {
     assertThat(ctl.waitFor(180, TimeUnit.SECONDS)).isTrue();
     assertThat(ctl.exitValue()).as(ctlOut).isZero();
     assertThat(ctlOut).contains("shard 2 owns no partitions");
-    await(http, "shard 2 drained", s -> owned(s, 2) == 0 && owned(s, 0) == 6 && owned(s, 1) == 6
+    ClusterChecks.awaitStatus(http, "shard 2 drained", s -> ClusterChecks.owned(s, 2) == 0 && ClusterChecks.owned(s, 0) == 6 && ClusterChecks.owned(s, 1) == 6
         && s.getJsonArray("moves").isEmpty());
     running.set(false);
     load.shutdown();
@@ -124,26 +124,10 @@ class RebalanceIT {
     verify(http, acknowledged, failures);
   }
 
-  /** Every write acknowledged before this call is listed (writes may still be running). */
-  private void verify(TestHttp http, Set<Long> acknowledgedSoFar, List<String> failures) {
+  /** No request failed, and every write acknowledged before this call is listed (writes may still run). */
+  private static void verify(TestHttp http, Set<Long> acknowledgedSoFar, List<String> failures) {
     assertThat(failures).as("requests that failed during the moves").isEmpty();
-    Set<Long> acknowledged = Set.copyOf(acknowledgedSoFar);
-    Set<Long> present = ConcurrentHashMap.newKeySet();
-    String after = "";
-    while (true) {
-      TestHttp.Response page = http.get("/collections/moves/points?limit=10000" + after);
-      assertThat(page.status()).as(page.body()).isEqualTo(200);
-      page.obj().getJsonArray("points").forEach(p -> present.add(((JsonObject) p).getLong("id")));
-      Object next = page.obj().getValue("next_after_id");
-      if (next == null) {
-        break;
-      }
-      after = "&after_id=" + next;
-    }
-    List<Long> missing = acknowledged.stream().filter(id -> !present.contains(id)).sorted().toList();
-    List<String> detail = missing.stream().limit(5)
-        .map(id -> id + ": GET " + http.get("/collections/moves/points/" + id).status()).toList();
-    assertThat(missing).as("acknowledged writes lost (" + missing.size() + "), e.g. " + detail).isEmpty();
+    ClusterChecks.assertAllListed(http, "moves", acknowledgedSoFar, Duration.ZERO);
   }
 
   private void startShard(int id) throws Exception {
@@ -162,43 +146,8 @@ class RebalanceIT {
   private static int upsert(TestHttp http, long base, int n) {
     JsonArray points = new JsonArray();
     for (long id = base; id < base + n; id++) {
-      points.add(new JsonObject().put("id", id).put("values", vector(id)));
+      points.add(new JsonObject().put("id", id).put("values", ClusterChecks.vector(id, DIM)));
     }
     return http.post("/collections/moves/points", new JsonObject().put("points", points)).status();
-  }
-
-  private static int owned(JsonObject status, int shard) {
-    for (Object o : status.getJsonArray("shards")) {
-      JsonObject s = (JsonObject) o;
-      if (s.getInteger("id") == shard) {
-        return s.getInteger("partitions");
-      }
-    }
-    return -1;
-  }
-
-  private static JsonObject await(TestHttp http, String what, Predicate<JsonObject> condition) {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
-    JsonObject last = null;
-    while (System.nanoTime() < deadline) {
-      TestHttp.Response r = http.get("/admin/cluster");
-      if (r.status() == 200) {
-        last = r.obj();
-        if (condition.test(last)) {
-          return last;
-        }
-      }
-      Thread.onSpinWait();
-    }
-    throw new AssertionError(what + " did not happen; last /admin/cluster: " + last);
-  }
-
-  private static JsonArray vector(long id) {
-    Random r = new Random(id);
-    JsonArray v = new JsonArray();
-    for (int i = 0; i < DIM; i++) {
-      v.add((double) r.nextFloat());
-    }
-    return v;
   }
 }
