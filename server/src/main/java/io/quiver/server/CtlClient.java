@@ -10,12 +10,16 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 
 /**
- * Blocking JSON calls from {@code ctl} to a gateway's REST API. A refused call becomes a
- * {@link CtlException} whose message is the server's {@code code: message}; an unreachable gateway
- * one with exit code {@link CtlCommand#UNREACHABLE}. Not thread-safe (one per command).
+ * Blocking JSON calls from {@code ctl} to a gateway's REST API. Every request says
+ * {@code x-quiver-client: ctl} (so a read-only switch is recorded as set by "ctl"). A refused call
+ * becomes a {@link CtlException} whose message is the server's {@code code: message}; an unreachable
+ * gateway one with exit code {@link CtlCommand#UNREACHABLE}. Not thread-safe (one per command).
  */
 final class CtlClient {
   private static final Duration LONG = Duration.ofMinutes(30);
+
+  /** A successful answer: its HTTP status (200, 202, ...) and JSON object body. */
+  record Answer(int status, JsonObject body) {}
 
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   private final String base;
@@ -27,25 +31,22 @@ final class CtlClient {
   }
 
   JsonObject get(String path) {
-    return send(HttpRequest.newBuilder(uri(path)).GET().timeout(Duration.ofSeconds(30)));
+    return send("GET", path, null, Duration.ofSeconds(30)).body();
   }
 
   /** A POST that may run long (checkpoint, backup): waits up to 30 minutes. */
   JsonObject post(String path, JsonObject body) {
-    return send(HttpRequest.newBuilder(uri(path)).timeout(LONG)
-        .header("content-type", "application/json")
-        .POST(HttpRequest.BodyPublishers.ofString(body == null ? "" : body.encode())));
+    return send("POST", path, body, LONG).body();
   }
 
-  private URI uri(String path) {
-    try {
-      return URI.create(base + path);
-    } catch (IllegalArgumentException e) {
-      throw new CtlException(2, "--url '" + base + "' is not a URL");
+  /** One request with a JSON body (or none) that must be answered within {@code timeout}. */
+  Answer send(String method, String path, JsonObject body, Duration timeout) {
+    HttpRequest.Builder b = HttpRequest.newBuilder(uri(path)).timeout(timeout).header("x-quiver-client", "ctl");
+    if (body == null) {
+      b.method(method, HttpRequest.BodyPublishers.noBody());
+    } else {
+      b.header("content-type", "application/json").method(method, HttpRequest.BodyPublishers.ofString(body.encode()));
     }
-  }
-
-  private JsonObject send(HttpRequest.Builder b) {
     if (!apiKey.isEmpty()) {
       b.header("x-api-key", apiKey);
     }
@@ -71,6 +72,14 @@ final class CtlClient {
       throw new CtlException(CtlCommand.FAILED, req.method() + " " + req.uri().getPath() + " failed: "
           + json.getString("code", "http_" + r.statusCode()) + ": " + json.getString("message", ""));
     }
-    return json;
+    return new Answer(r.statusCode(), json);
+  }
+
+  private URI uri(String path) {
+    try {
+      return URI.create(base + path);
+    } catch (IllegalArgumentException e) {
+      throw new CtlException(2, "--url '" + base + "' is not a URL");
+    }
   }
 }

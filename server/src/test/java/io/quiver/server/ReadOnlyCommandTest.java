@@ -4,7 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.sun.net.httpserver.HttpServer;
 import io.vertx.core.json.JsonObject;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.InetSocketAddress;
@@ -47,6 +49,7 @@ class ReadOnlyCommandTest {
     server.stop(0);
   }
 
+  /** Runs {@code quiver ctl ARGS}; picocli's usage errors and ctl's one-line failures both land in {@code err}. */
   private int ctl(String... args) {
     var cl = Main.commandLine();
     cl.setOut(new PrintWriter(out, true));
@@ -54,7 +57,15 @@ class ReadOnlyCommandTest {
     String[] all = new String[args.length + 1];
     all[0] = "ctl";
     System.arraycopy(args, 0, all, 1, args.length);
-    return cl.execute(all);
+    PrintStream stderr = System.err;
+    ByteArrayOutputStream failures = new ByteArrayOutputStream();
+    System.setErr(new PrintStream(failures, true, StandardCharsets.UTF_8));
+    try {
+      return cl.execute(all);
+    } finally {
+      System.setErr(stderr);
+      err.write(failures.toString(StandardCharsets.UTF_8));
+    }
   }
 
   private String url() {
@@ -87,7 +98,7 @@ class ReadOnlyCommandTest {
   }
 
   @Test
-  void exitsWith3AndNamesTheShardsThatDidNotConfirm() {
+  void exitsWith4AndNamesTheShardsThatDidNotConfirm() {
     status = 202;
     answer = "{\"enabled\":true,\"reason\":\"r\",\"since\":\"s\",\"set_by\":\"ctl\",\"version\":7,\"pending_shards\":[1,4]}";
     assertThat(ctl("read-only", "on", "--reason", "r", "--url", url())).isEqualTo(ReadOnlyCommand.EXIT_PENDING);
@@ -95,18 +106,24 @@ class ReadOnlyCommandTest {
   }
 
   @Test
-  void aRefusalOrAnUnreachableGatewayIsOneLineOnStderrAndExit1() {
+  void aRefusalIsExit1AndAnUnreachableGatewayExit3EachOneLineOnStderr() {
     status = 403;
     answer = "{\"code\":\"forbidden\",\"message\":\"this operation needs the 'admin' scope\",\"request_id\":\"x\"}";
     assertThat(ctl("read-only", "on", "--reason", "r", "--url", url())).isEqualTo(1);
-    assertThat(err.toString()).isEqualTo("quiver: forbidden: this operation needs the 'admin' scope" + System.lineSeparator());
+    assertThat(err.toString()).isEqualTo("quiver ctl: PUT /admin/read-only failed: forbidden: this operation needs the"
+        + " 'admin' scope" + System.lineSeparator());
     server.stop(0);
-    StringWriter fresh = new StringWriter();
-    var cl = Main.commandLine();
-    cl.setErr(new PrintWriter(fresh, true));
-    assertThat(cl.execute("ctl", "read-only", "status", "--url", url())).isEqualTo(1);
-    assertThat(fresh.toString()).startsWith("quiver: cannot reach ").doesNotContain("\tat ");
-    assertThat(fresh.toString().lines().count()).isEqualTo(1);
+    err.getBuffer().setLength(0);
+    assertThat(ctl("read-only", "status", "--url", url())).isEqualTo(CtlCommand.UNREACHABLE);
+    assertThat(err.toString()).startsWith("quiver ctl: cannot reach the gateway at ").doesNotContain("\tat ");
+    assertThat(err.toString().lines().count()).isEqualTo(1);
+  }
+
+  @Test
+  void aTimeoutOutsideOneMillisecondToOneMinuteIsBadUsage() {
+    assertThat(ctl("read-only", "on", "--reason", "r", "--timeout", "2m", "--url", url())).isEqualTo(2);
+    assertThat(seen).isEmpty();
+    assertThat(err.toString()).contains("--timeout must be between 1ms and 60s");
   }
 
   @Test
