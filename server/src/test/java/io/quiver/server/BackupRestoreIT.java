@@ -2,9 +2,6 @@ package io.quiver.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.quiver.cluster.ClusterOptions;
-import io.quiver.gateway.GatewayOptions;
-import io.quiver.shard.ShardOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.ByteArrayOutputStream;
@@ -17,7 +14,6 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Random;
-import java.util.UUID;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -137,14 +133,7 @@ class BackupRestoreIT {
   }
 
   private Standalone start(Path data) {
-    List<ShardOptions> shards = new ArrayList<>();
-    for (int i = 0; i < 2; i++) {
-      shards.add(new ShardOptions().shardId(i).host("127.0.0.1").grpcPort(0).httpPort(0).memoryBudgetMb(64)
-          .dataDir(data.resolve("shard-" + i)));
-    }
-    return Standalone.start(
-        new ClusterOptions().clusterName("bk-" + UUID.randomUUID()).host("127.0.0.1").port(TestHttp.freePort()),
-        new GatewayOptions().httpHost("127.0.0.1").httpPort(0).grpcPort(0), shards);
+    return InProcessCluster.start(data, "bk", 2);
   }
 
   private static void load(TestHttp http, long first, int n, Random rnd) {

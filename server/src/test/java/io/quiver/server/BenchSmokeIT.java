@@ -2,12 +2,9 @@ package io.quiver.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.quiver.cluster.ClusterOptions;
-import io.quiver.gateway.GatewayOptions;
 import io.quiver.loadtest.BenchCommand;
 import io.quiver.loadtest.Report;
 import io.quiver.loadtest.ReportWriter;
-import io.quiver.shard.ShardOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.ByteArrayOutputStream;
@@ -53,14 +50,7 @@ class BenchSmokeIT {
 
   @BeforeAll
   static void start() {
-    List<ShardOptions> shards = new ArrayList<>();
-    for (int i = 0; i < 2; i++) {
-      shards.add(new ShardOptions().shardId(i).host("127.0.0.1").grpcPort(0).httpPort(0).memoryBudgetMb(64)
-          .dataDir(dir.resolve("standalone/shard-" + i)));
-    }
-    cluster = Standalone.start(
-        new ClusterOptions().clusterName("bench-it-" + UUID.randomUUID()).host("127.0.0.1").port(TestHttp.freePort()),
-        new GatewayOptions().httpHost("127.0.0.1").httpPort(0).grpcPort(0), shards);
+    cluster = InProcessCluster.start(dir.resolve("standalone"), "bench-it", 2);
     url = "http://127.0.0.1:" + cluster.httpPort();
   }
 

@@ -2,9 +2,6 @@ package io.quiver.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.quiver.cluster.ClusterOptions;
-import io.quiver.gateway.GatewayOptions;
-import io.quiver.shard.ShardOptions;
 import io.quiver.shard.ShardVerticle;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -15,12 +12,10 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.UUID;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
@@ -46,14 +41,7 @@ class ObservabilityIT {
 
   @BeforeAll
   static void start() {
-    List<ShardOptions> shards = new ArrayList<>();
-    for (int i = 0; i < 2; i++) {
-      shards.add(new ShardOptions().shardId(i).host("127.0.0.1").grpcPort(0).httpPort(0).memoryBudgetMb(64)
-          .dataDir(data.resolve("shard-" + i)));
-    }
-    cluster = Standalone.start(
-        new ClusterOptions().clusterName("obs-" + UUID.randomUUID()).host("127.0.0.1").port(TestHttp.freePort()),
-        new GatewayOptions().httpHost("127.0.0.1").httpPort(0).grpcPort(0), shards);
+    cluster = InProcessCluster.start(data, "obs", 2);
     http = new TestHttp(cluster.httpPort());
   }
 

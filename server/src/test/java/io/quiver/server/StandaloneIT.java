@@ -3,9 +3,6 @@ package io.quiver.server;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
-import io.quiver.cluster.ClusterOptions;
-import io.quiver.gateway.GatewayOptions;
-import io.quiver.shard.ShardOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.math.BigInteger;
@@ -16,7 +13,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -41,14 +37,7 @@ class StandaloneIT {
 
   @BeforeAll
   static void start() {
-    List<ShardOptions> shards = new ArrayList<>();
-    for (int i = 0; i < 2; i++) {
-      shards.add(new ShardOptions().shardId(i).host("127.0.0.1").grpcPort(0).httpPort(0).memoryBudgetMb(64)
-          .dataDir(data.resolve("shard-" + i)));
-    }
-    cluster = Standalone.start(
-        new ClusterOptions().clusterName("it-" + UUID.randomUUID()).host("127.0.0.1").port(TestHttp.freePort()),
-        new GatewayOptions().httpHost("127.0.0.1").httpPort(0).grpcPort(0), shards);
+    cluster = InProcessCluster.start(data, "it", 2);
     http = new TestHttp(cluster.httpPort());
   }
 
