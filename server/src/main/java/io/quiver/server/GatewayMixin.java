@@ -29,7 +29,7 @@ final class GatewayMixin {
       description = "Requests per second for this gateway, 0 = off (env QUIVER_GATEWAY_RATE_LIMIT_RPS).")
   int gatewayRateLimitRps;
 
-  @Option(names = "--max-in-flight", defaultValue = "${env:QUIVER_MAX_IN_FLIGHT:-1024}",
+  @Option(names = "--max-in-flight", defaultValue = "${env:QUIVER_MAX_IN_FLIGHT:-" + GatewayOptions.DEFAULT_MAX_IN_FLIGHT + "}",
       description = "Concurrent requests before 503 overloaded, 0 = unlimited (env QUIVER_MAX_IN_FLIGHT).")
   int maxInFlight;
 
