@@ -21,6 +21,8 @@ package io.quiver.gateway;
  *       {@code scopes} (array or string) the scopes.
  *   <li>{@code QUIVER_RATE_LIMIT_RPS}: requests per second per tenant (0: off);
  *       {@code QUIVER_GATEWAY_RATE_LIMIT_RPS}: requests per second for the whole gateway (0: off).
+ *   <li>{@code QUIVER_GATEWAY_EVENT_LOOPS}: gateway verticle instances sharing the ports (default:
+ *       one per core).
  *   <li>{@code QUIVER_MAX_IN_FLIGHT}: concurrent requests per gateway before it sheds with
  *       {@code overloaded} (0: unlimited; default 64, see {@link #DEFAULT_MAX_IN_FLIGHT}).
  *   <li>{@code QUIVER_BREAKER_FAILURE_RATE}, {@code QUIVER_BREAKER_WINDOW},
@@ -61,6 +63,9 @@ public final class GatewayOptions {
    * big shards; 0 turns shedding off.
    */
   public static final int DEFAULT_MAX_IN_FLIGHT = 64;
+  /** One gateway verticle instance (event loop) per core: a single loop caps REST at one core. */
+  public static final int DEFAULT_EVENT_LOOPS = Math.max(1, Runtime.getRuntime().availableProcessors());
+  public static final int MAX_EVENT_LOOPS = 64;
   public static final int DEFAULT_BREAKER_FAILURE_RATE = 50;
   public static final int DEFAULT_BREAKER_WINDOW = 20;
   public static final int DEFAULT_BREAKER_MIN_CALLS = 10;
@@ -87,6 +92,7 @@ public final class GatewayOptions {
   private int tenantRateLimitRps = DEFAULT_TENANT_RATE_LIMIT_RPS;
   private int gatewayRateLimitRps = DEFAULT_GATEWAY_RATE_LIMIT_RPS;
   private int maxInFlight = DEFAULT_MAX_IN_FLIGHT;
+  private int eventLoops = DEFAULT_EVENT_LOOPS;
   private int breakerFailureRate = DEFAULT_BREAKER_FAILURE_RATE;
   private int breakerWindow = DEFAULT_BREAKER_WINDOW;
   private int breakerMinCalls = DEFAULT_BREAKER_MIN_CALLS;
@@ -289,6 +295,23 @@ public final class GatewayOptions {
 
   public GatewayOptions maxInFlight(int v) {
     maxInFlight = (int) notNegative(v, "max in-flight requests");
+    return this;
+  }
+
+  /**
+   * Gateway verticle instances, each on its own event loop, sharing the REST and gRPC ports
+   * (QUIVER_GATEWAY_EVENT_LOOPS; default: one per core). They share one concurrency limit, one
+   * rate limiter and one set of shard breakers.
+   */
+  public int eventLoops() {
+    return eventLoops;
+  }
+
+  public GatewayOptions eventLoops(int v) {
+    if (v < 1 || v > MAX_EVENT_LOOPS) {
+      throw new IllegalArgumentException("gateway event loops must be between 1 and " + MAX_EVENT_LOOPS + ", got " + v);
+    }
+    eventLoops = v;
     return this;
   }
 
