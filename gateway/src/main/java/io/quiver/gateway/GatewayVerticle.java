@@ -29,10 +29,12 @@ import org.slf4j.LoggerFactory;
  * connections over them): one event loop caps the gateway at one core. The instances share one
  * {@link Admission} (so the concurrency limit and the gateway's rate are per process, not per
  * instance), the shard breakers and the meters; deploy them one after the other, the first one
- * first (a port of 0 is resolved by the first and reused by the others).
+ * first. A port of 0 becomes a negative port unique to this gateway: Vert.x gives servers that
+ * listen on the same negative port one shared random port (with 0 each would get its own).
  */
 public final class GatewayVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(GatewayVerticle.class);
+  private static final java.util.concurrent.atomic.AtomicInteger SHARED_RANDOM_PORTS = new java.util.concurrent.atomic.AtomicInteger();
 
   private final ClusterView view;
   private final GatewayOptions options;
@@ -50,8 +52,9 @@ public final class GatewayVerticle extends VerticleBase {
     final Clock clock;
     Admission admission;
     ShardBreakers breakers;
-    volatile int httpPort;
-    volatile int grpcPort;
+    /** Vert.x's key for "one random port shared by these servers" (see the class comment). */
+    final int randomHttpPort = -(1 + SHARED_RANDOM_PORTS.getAndIncrement() % 30_000);
+    final int randomGrpcPort = randomHttpPort - 30_000;
 
     Shared(MeterRegistry meters, Clock clock) {
       this.meters = meters;
@@ -144,8 +147,8 @@ public final class GatewayVerticle extends VerticleBase {
 
     // REST is HTTP/1.1 (and HTTP/2 over TLS via ALPN); no cleartext h2c upgrade: clients that offered
     // it (java.net.http does by default) intermittently got a response they could not frame.
-    int restPort = shared.httpPort > 0 ? shared.httpPort : options.httpPort();
-    int grpcPort = shared.grpcPort > 0 ? shared.grpcPort : options.grpcPort();
+    int restPort = options.httpPort() == 0 ? shared.randomHttpPort : options.httpPort();
+    int grpcPort = options.grpcPort() == 0 ? shared.randomGrpcPort : options.grpcPort();
     http = vertx.createHttpServer(serverOptions(options.httpHost(), restPort).setCompressionSupported(false)
         .setHttp2ClearTextEnabled(false));
     grpcHttp = vertx.createHttpServer(serverOptions(options.httpHost(), grpcPort));
@@ -153,8 +156,6 @@ public final class GatewayVerticle extends VerticleBase {
     return http.requestHandler(rest.router(vertx)).listen()
         .compose(s -> grpcHttp.requestHandler(grpc).listen())
         .onSuccess(s -> {
-          shared.httpPort = http.actualPort();
-          shared.grpcPort = grpcHttp.actualPort();
           LOG.info("gateway listening on {}: REST {}:{}, gRPC {}:{}, auth {}", scheme, options.httpHost(),
               http.actualPort(), options.httpHost(), grpcHttp.actualPort(), options.authMode());
         });

@@ -104,6 +104,28 @@ class LimitsIT {
   }
 
   @Test
+  void instancesOfOneGatewayShareItsRandomPortsAndOneConcurrencyLimit() {
+    GatewayOptions o = new GatewayOptions().httpHost("127.0.0.1").httpPort(0).grpcPort(0).maxInFlight(1).eventLoops(3);
+    List<GatewayVerticle> instances = GatewayVerticle.instances(cluster.view(), o, null);
+    GatewayVerticle first = GatewayVerticle.deploy(cluster.vertx(), instances).await();
+    GatewayVerticle other = cluster.gateway(new GatewayOptions());
+    assertThat(instances).hasSize(3).allSatisfy(g -> {
+      assertThat(g.httpPort()).isEqualTo(first.httpPort()).isPositive();
+      assertThat(g.grpcPort()).isEqualTo(first.grpcPort()).isPositive();
+      assertThat(g.admission()).isSameAs(first.admission());
+    });
+    assertThat(other.httpPort()).as("another gateway in the same Vert.x keeps its own port").isNotEqualTo(first.httpPort());
+
+    InFlightLimit.Permit held = instances.get(2).admission().enter();
+    TestHttp http = new TestHttp(first.httpPort());
+    for (int i = 0; i < 6; i++) {
+      assertThat(new TestHttp(first.httpPort()).get("/collections").status()).isEqualTo(503);
+    }
+    held.release();
+    assertThat(http.get("/collections").status()).isEqualTo(200);
+  }
+
+  @Test
   void limitsEachTenantToItsRateWithRetryAfterAndLeavesOtherTenantsAlone() {
     GatewayVerticle g = cluster.gateway(new GatewayOptions().authMode("api_key").apiKeys(KEYS).tenantRateLimitRps(1));
     TestHttp acme = new TestHttp(g.httpPort()).with("x-api-key", "key-a");
