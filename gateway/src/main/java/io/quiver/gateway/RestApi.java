@@ -34,6 +34,8 @@ public final class RestApi {
   static final String REQUEST_TIMEOUT = "x-request-timeout-ms";
   private static final BigInteger U64_MAX = BigInteger.ONE.shiftLeft(64).subtract(BigInteger.ONE);
   static final String CALLER = "quiver.caller";
+  /** The largest body a refused request may still send on a connection that is kept open. */
+  static final long DRAINED_BODY_BYTES = 64 * 1024;
   private static final CharSequence CONTENT_TYPE = io.vertx.core.http.HttpHeaders.createOptimized("content-type");
   private static final CharSequence APPLICATION_JSON = io.vertx.core.http.HttpHeaders.createOptimized("application/json");
 
@@ -686,10 +688,34 @@ public final class RestApi {
     if (!ctx.request().isEnded() && ctx.request().version() != io.vertx.core.http.HttpVersion.HTTP_2) {
       // Answered before the body was read (refused at the gate, or too large): an HTTP/1 connection
       // would otherwise wait for the rest of a body nobody reads, and the next request on it hangs.
-      ctx.response().putHeader("connection", "close");
+      // A small body of known length is read and dropped instead, so a client refused under
+      // overload keeps its connection (closing made every refusal cost it a reconnect).
+      if (smallKnownBody(ctx.request())) {
+        ctx.request().handler(ignored -> {});
+        ctx.request().resume();
+      } else {
+        ctx.response().putHeader("connection", "close");
+      }
     }
     send(ctx, q.code().httpStatus(), new JsonObject().put("code", q.code().code()).put("message", q.getMessage())
         .put("request_id", ctx.response().headers().get(REQUEST_ID)));
+  }
+
+  /** At most {@link #DRAINED_BODY_BYTES} announced by Content-Length, not chunked. */
+  private static boolean smallKnownBody(io.vertx.core.http.HttpServerRequest request) {
+    if (request.getHeader("transfer-encoding") != null) {
+      return false;
+    }
+    String length = request.getHeader("content-length");
+    if (length == null) {
+      return true;
+    }
+    try {
+      long n = Long.parseLong(length.trim());
+      return n >= 0 && n <= DRAINED_BODY_BYTES;
+    } catch (NumberFormatException e) {
+      return false;
+    }
   }
 
   /** The JSON object body, or null after answering 400 for a missing or malformed one. */

@@ -97,6 +97,16 @@ class LimitsIT {
       // (bench overload) measures the real figure; this bound only has to survive a busy CI machine.
       assertThat(millis[millis.length / 2]).as("median rejection time, ms").isLessThan(250);
       assertThat(g.admission().inFlight().inFlight()).as("a refused request takes no slot").isEqualTo(1);
+
+      // A refused request with a small body keeps its connection: the next request on it is answered.
+      try (java.net.Socket s = new java.net.Socket("127.0.0.1", g.httpPort())) {
+        s.setSoTimeout(5000);
+        String body = "{\"query\":[1,2]}";
+        String head = rawExchange(s, "POST /collections/any/search/topk HTTP/1.1\r\nhost: 127.0.0.1\r\n"
+            + "content-type: application/json\r\ncontent-length: " + body.length() + "\r\n\r\n" + body);
+        assertThat(head).startsWith("HTTP/1.1 503").doesNotContainIgnoringCase("connection: close");
+        assertThat(rawExchange(s, "GET /live HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n")).startsWith("HTTP/1.1 200");
+      }
     }
     TestCluster.await("the slot of the client that hung up is free again", () -> g.admission().inFlight().inFlight() == 0,
         java.time.Duration.ofSeconds(5));
@@ -123,6 +133,25 @@ class LimitsIT {
     }
     held.release();
     assertThat(http.get("/collections").status()).isEqualTo(200);
+  }
+
+  /** Writes {@code request} and reads one response; returns its head (status line and headers). */
+  private static String rawExchange(java.net.Socket s, String request) throws java.io.IOException {
+    s.getOutputStream().write(request.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+    s.getOutputStream().flush();
+    java.io.InputStream in = s.getInputStream();
+    StringBuilder head = new StringBuilder();
+    while (!head.toString().endsWith("\r\n\r\n")) {
+      int c = in.read();
+      if (c < 0) {
+        throw new java.io.EOFException("connection closed after: " + head);
+      }
+      head.append((char) c);
+    }
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?i)content-length: *(\\d+)").matcher(head);
+    int length = m.find() ? Integer.parseInt(m.group(1)) : 0;
+    in.readNBytes(length);
+    return head.toString();
   }
 
   @Test
