@@ -359,7 +359,9 @@ EOF
     else
       log "issue 5: wrk missing (apt-get install wrk): point GET skipped"
     fi
-    bench i5-overload overload --url "$url" "${fmnist[@]}" --mode exact --k 10 --no-recall --concurrency 16 \
+    # --connections 256: open-loop arrivals must reach the gateway (as from many clients); with the
+    # default pool of 32 they waited in the client's own queue and the gateway's limit never applied.
+    bench i5-overload overload --url "$url" "${fmnist[@]}" --mode exact --k 10 --no-recall --concurrency 16 --connections 256 \
       --calibrate "$OVERLOAD_STEP" --max-factor 5 --factor-step 1 --step-duration "$OVERLOAD_STEP"
   fi
   stop "$sa_pid"

@@ -59,7 +59,20 @@ public final class GatewayService {
 
   public record UpsertOutcome(long created, long updated, long[] ids, boolean[] createdFlags) {}
 
-  public record PointRead(long id, float[] values, byte[] payload) {}
+  /**
+   * A point as its shard sent it: the vector still packed (little-endian f32, as on the wire) and
+   * the payload's JSON bytes (empty: none), so REST can write them out without unpacking or copying.
+   */
+  public record PointRead(long id, ByteString packedValues, ByteString payloadJson) {
+    public float[] values() {
+      return PackedFloats.unpack(packedValues);
+    }
+
+    /** The payload's UTF-8 JSON, or null when the point has none. */
+    public byte[] payload() {
+      return payloadJson.isEmpty() ? null : payloadJson.toByteArray();
+    }
+  }
 
   public record IdPage(long[] ids, long total, Long nextOffset, Long nextAfterId) {}
 
@@ -244,8 +257,7 @@ public final class GatewayService {
       GetRequest req = GetRequest.newBuilder().setCollection(ref(info)).setId(id).build();
       return shards.call(ownerOf(info, assignment(info), p), ShardServiceGrpcClient.Get, req, caller)
           .compose((GetResponse r) -> r.getFound()
-              ? Future.succeededFuture(new PointRead(id, PackedFloats.unpack(r.getVector()),
-                  r.getPayload().isEmpty() ? null : r.getPayload().toByteArray()))
+              ? Future.succeededFuture(new PointRead(id, r.getVector(), r.getPayload()))
               : failed(QuiverException.notFound("point " + Long.toUnsignedString(id) + " not found")));
     }));
   }

@@ -34,6 +34,10 @@ public final class RestApi {
   static final String REQUEST_TIMEOUT = "x-request-timeout-ms";
   private static final BigInteger U64_MAX = BigInteger.ONE.shiftLeft(64).subtract(BigInteger.ONE);
   static final String CALLER = "quiver.caller";
+  /** The largest body a refused request may still send on a connection that is kept open. */
+  static final long DRAINED_BODY_BYTES = 64 * 1024;
+  private static final CharSequence CONTENT_TYPE = io.vertx.core.http.HttpHeaders.createOptimized("content-type");
+  private static final CharSequence APPLICATION_JSON = io.vertx.core.http.HttpHeaders.createOptimized("application/json");
 
   private final GatewayService service;
   private final GatewayOptions options;
@@ -125,7 +129,7 @@ public final class RestApi {
   private void identify(RoutingContext ctx) {
     String rid = ctx.request().getHeader(REQUEST_ID);
     if (rid == null || rid.isBlank() || rid.length() > 128) {
-      rid = UUID.randomUUID().toString();
+      rid = newRequestId();
     }
     ctx.response().putHeader(REQUEST_ID, rid);
     long timeoutMs = options.requestTimeoutMs();
@@ -145,6 +149,17 @@ public final class RestApi {
       ctx.put(CALLER, new Caller(GatewayOptions.DEFAULT_TENANT, rid, System.nanoTime() + timeoutMs * 1_000_000));
     }
     ctx.next();
+  }
+
+  /**
+   * A random (version 4) UUID from the thread's fast generator: request ids must be unique, not
+   * unguessable, and {@code UUID.randomUUID()} goes through SecureRandom on every request.
+   */
+  static String newRequestId() {
+    java.util.concurrent.ThreadLocalRandom r = java.util.concurrent.ThreadLocalRandom.current();
+    long msb = (r.nextLong() & ~0xF000L) | 0x4000L;
+    long lsb = (r.nextLong() & ~(0xC000_0000_0000_0000L)) | 0x8000_0000_0000_0000L;
+    return new UUID(msb, lsb).toString();
   }
 
   /**
@@ -287,10 +302,25 @@ public final class RestApi {
     });
   }
 
+  /**
+   * {@code {"id","values","payload"}}, written straight into the response buffer: the values from
+   * the shard's packed floats by {@link JsonFloats}, the payload's stored JSON bytes as they are
+   * (the same text a {@code JsonObject} would print: they were printed by one), {@code {}} when none.
+   */
   private void getPoint(RoutingContext ctx) {
-    respond(ctx, () -> service.getPoint(caller(ctx), ctx.pathParam("name"), pathId(ctx)),
-        p -> new JsonObject().put("id", jsonId(p.id())).put("values", floatsJson(p.values()))
-            .put("payload", p.payload() == null ? new JsonObject() : new JsonObject(io.vertx.core.buffer.Buffer.buffer(p.payload()))));
+    answer(ctx, () -> service.getPoint(caller(ctx), ctx.pathParam("name"), pathId(ctx)), p -> {
+      io.vertx.core.buffer.Buffer out = io.vertx.core.buffer.Buffer.buffer(64 + p.packedValues().size() * 3
+          + p.payloadJson().size());
+      out.appendString("{\"id\":").appendString(Long.toUnsignedString(p.id())).appendString(",\"values\":");
+      JsonFloats.appendPacked(out, p.packedValues());
+      out.appendString(",\"payload\":");
+      if (p.payloadJson().isEmpty()) {
+        out.appendString("{}");
+      } else {
+        out.appendBytes(p.payloadJson().toByteArray());
+      }
+      return out.appendByte((byte) '}');
+    });
   }
 
   private void deletePoint(RoutingContext ctx) {
@@ -586,6 +616,12 @@ public final class RestApi {
 
   /** Runs {@code call} (whose own validation may throw) and renders its result as 200 JSON. */
   private <T> void respond(RoutingContext ctx, java.util.concurrent.Callable<Future<T>> call, Function<T, JsonObject> render) {
+    answer(ctx, call, render.andThen(JsonObject::toBuffer));
+  }
+
+  /** {@link #respond} for a renderer that writes the JSON text itself. */
+  private <T> void answer(RoutingContext ctx, java.util.concurrent.Callable<Future<T>> call,
+      Function<T, io.vertx.core.buffer.Buffer> render) {
     Future<T> f;
     try {
       f = call.call();
@@ -598,7 +634,7 @@ public final class RestApi {
         fail(ctx, ar.cause());
         return;
       }
-      JsonObject json;
+      io.vertx.core.buffer.Buffer json;
       try {
         json = render.apply(ar.result());
       } catch (RuntimeException e) {
@@ -610,10 +646,14 @@ public final class RestApi {
   }
 
   private static void send(RoutingContext ctx, int status, JsonObject json) {
+    send(ctx, status, json.toBuffer());
+  }
+
+  private static void send(RoutingContext ctx, int status, io.vertx.core.buffer.Buffer json) {
     if (ctx.response().ended()) {
       return;
     }
-    ctx.response().setStatusCode(status).putHeader("content-type", "application/json").end(json.toBuffer());
+    ctx.response().setStatusCode(status).putHeader(CONTENT_TYPE, APPLICATION_JSON).end(json);
   }
 
   private void failure(RoutingContext ctx) {
@@ -648,10 +688,34 @@ public final class RestApi {
     if (!ctx.request().isEnded() && ctx.request().version() != io.vertx.core.http.HttpVersion.HTTP_2) {
       // Answered before the body was read (refused at the gate, or too large): an HTTP/1 connection
       // would otherwise wait for the rest of a body nobody reads, and the next request on it hangs.
-      ctx.response().putHeader("connection", "close");
+      // A small body of known length is read and dropped instead, so a client refused under
+      // overload keeps its connection (closing made every refusal cost it a reconnect).
+      if (smallKnownBody(ctx.request())) {
+        ctx.request().handler(ignored -> {});
+        ctx.request().resume();
+      } else {
+        ctx.response().putHeader("connection", "close");
+      }
     }
     send(ctx, q.code().httpStatus(), new JsonObject().put("code", q.code().code()).put("message", q.getMessage())
         .put("request_id", ctx.response().headers().get(REQUEST_ID)));
+  }
+
+  /** At most {@link #DRAINED_BODY_BYTES} announced by Content-Length, not chunked. */
+  private static boolean smallKnownBody(io.vertx.core.http.HttpServerRequest request) {
+    if (request.getHeader("transfer-encoding") != null) {
+      return false;
+    }
+    String length = request.getHeader("content-length");
+    if (length == null) {
+      return true;
+    }
+    try {
+      long n = Long.parseLong(length.trim());
+      return n >= 0 && n <= DRAINED_BODY_BYTES;
+    } catch (NumberFormatException e) {
+      return false;
+    }
   }
 
   /** The JSON object body, or null after answering 400 for a missing or malformed one. */
@@ -785,13 +849,5 @@ public final class RestApi {
   /** A u64 id as a JSON number (ids above 2^63-1 become a BigInteger so they print unsigned). */
   static Number jsonId(long id) {
     return id >= 0 ? (Number) id : new BigInteger(Long.toUnsignedString(id));
-  }
-
-  private static JsonArray floatsJson(float[] v) {
-    JsonArray a = new JsonArray(new ArrayList<>(v.length));
-    for (float f : v) {
-      a.add(f);
-    }
-    return a;
   }
 }

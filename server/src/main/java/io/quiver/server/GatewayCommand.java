@@ -31,7 +31,7 @@ final class GatewayCommand implements Callable<Integer> {
     Observability observability = new Observability();
     ClusterNode node = Roles.join(cluster.toOptions(true), observability);
     try {
-      node.vertx().deployVerticle(new GatewayVerticle(node.view(), options, observability.registry())).await();
+      GatewayVerticle.deploy(node.vertx(), GatewayVerticle.instances(node.view(), options, observability.registry())).await();
     } catch (RuntimeException e) {
       node.close();
       throw e;

@@ -29,9 +29,13 @@ final class GatewayMixin {
       description = "Requests per second for this gateway, 0 = off (env QUIVER_GATEWAY_RATE_LIMIT_RPS).")
   int gatewayRateLimitRps;
 
-  @Option(names = "--max-in-flight", defaultValue = "${env:QUIVER_MAX_IN_FLIGHT:-1024}",
+  @Option(names = "--max-in-flight", defaultValue = "${env:QUIVER_MAX_IN_FLIGHT:-" + GatewayOptions.DEFAULT_MAX_IN_FLIGHT + "}",
       description = "Concurrent requests before 503 overloaded, 0 = unlimited (env QUIVER_MAX_IN_FLIGHT).")
   int maxInFlight;
+
+  @Option(names = "--gateway-event-loops", defaultValue = "${env:QUIVER_GATEWAY_EVENT_LOOPS:-0}",
+      description = "Gateway instances (event loops) sharing the public ports, 0 = one per core (env QUIVER_GATEWAY_EVENT_LOOPS).")
+  int gatewayEventLoops;
 
   @Option(names = "--request-timeout-ms", defaultValue = "${env:QUIVER_REQUEST_TIMEOUT_MS:-5000}",
       description = "Default request deadline; clients may lower it (env QUIVER_REQUEST_TIMEOUT_MS).")
@@ -57,6 +61,7 @@ final class GatewayMixin {
     return o.authMode(authMode).apiKeys(apiKeys).jwtSecret(jwtSecret).jwtPublicKey(jwtPublicKey)
         .tenantRateLimitRps(tenantRateLimitRps).gatewayRateLimitRps(gatewayRateLimitRps).maxInFlight(maxInFlight)
         .requestTimeoutMs(requestTimeoutMs).breakerFailureRate(breakerFailureRate).breakerOpenMs(breakerOpenMs)
-        .tlsCertPath(tlsCert).tlsKeyPath(tlsKey);
+        .tlsCertPath(tlsCert).tlsKeyPath(tlsKey)
+        .eventLoops(gatewayEventLoops == 0 ? GatewayOptions.DEFAULT_EVENT_LOOPS : gatewayEventLoops);
   }
 }

@@ -36,7 +36,8 @@ public final class Standalone implements AutoCloseable {
     ClusterNode node = ClusterNode.start(cluster.fastJoin(true), observability.vertxOptions());
     MeterRegistry meters = observability.registry();
     List<ShardVerticle> shards = new ArrayList<>();
-    GatewayVerticle gateway = new GatewayVerticle(node.view(), gatewayOptions, meters);
+    List<GatewayVerticle> gateways = GatewayVerticle.instances(node.view(), gatewayOptions, meters);
+    GatewayVerticle gateway = gateways.get(0);
     try {
       Future<String> deployed = Future.succeededFuture("");
       for (ShardOptions o : shardOptions) {
@@ -46,7 +47,7 @@ public final class Standalone implements AutoCloseable {
       }
       String token = shardOptions.isEmpty() ? "" : shardOptions.get(0).clusterToken();
       deployed.compose(x -> node.vertx().deployVerticle(new Coordinator(node.view(), token, Coordinator.DEFAULT_TICK_MILLIS)))
-          .compose(x -> node.vertx().deployVerticle(gateway)).await();
+          .compose(x -> GatewayVerticle.deploy(node.vertx(), gateways)).await();
     } catch (RuntimeException e) {
       node.close();
       throw e;
