@@ -42,7 +42,8 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * <h2>Search</h2>
  * Exact search scans live rows once, evaluates the filter during the scan (never over-fetch-and-drop), and
  * keeps a bounded top-k heap. Results are best-first, ties broken by id ascending (unsigned). The batch
- * form scores each row against every query while the row is in cache.
+ * form scores blocks of {@value #EXACT_BLOCK_ROWS} rows against four queries at a time, so each row is loaded
+ * from memory once per batch and once per four queries from cache.
  *
  * <h2>Approximate search</h2>
  * When built with an indexer {@link Executor}, the partition keeps a jvector graph ({@link OnHeapAnnGraph})
@@ -61,8 +62,8 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * half the live rows are still in the unindexed tail, or when the filter is selective: its estimated
  * matches (from a sample of up to {@value #SELECTIVITY_SAMPLE_ROWS} rows) are fewer than
  * {@value #AUTO_EXACT_MAX_FILTER_MATCHES} or under {@value #AUTO_EXACT_MAX_FILTER_FRACTION} of the live rows;
- * otherwise ANN. The graph search keeps {@link #candidatesFor(int, float) candidates} results ({@value #DOT_RERANK_FACTOR} times as many for dot), chosen from the
- * target recall (default {@value #DEFAULT_TARGET_RECALL}).
+ * otherwise ANN. The graph search keeps {@link #candidatesFor(int, float) candidates} results, chosen from the
+ * target recall (default {@value #DEFAULT_TARGET_RECALL}), and {@value #DOT_RERANK_FACTOR} times as many for dot.
  *
  * <h2>Thread-safety</h2>
  * One writer at a time (the caller serialises writes per partition) and any number of concurrent readers.
