@@ -25,9 +25,11 @@ import picocli.CommandLine.Option;
  * {@code bench engine-search}: the search engine alone, in this JVM, with no network, so that the cost
  * of the REST and gRPC path is visible next to {@code bench search}. The dataset goes into
  * {@code --partitions} {@link PartitionIndex} partitions spread round-robin over {@code --shards}
- * simulated shards, each with its own single background indexer (as each shard process has); a query
- * runs on every partition in parallel on a pool of all cores and the per-partition top-k are merged, as
- * the shards and the gateway do.
+ * simulated shards, each with its own single background indexer and its own search pool of all cores (as
+ * each shard process has). A query goes to every simulated shard on a worker thread (as a shard's gRPC
+ * worker), which searches its partitions as {@code ShardEngine.search} does: one task per partition on the
+ * shard's search pool while fewer searches than the pool has threads run on that shard, else one task for
+ * all of them; the per-partition top-k are merged, as the shards and the gateway do.
  *
  * <p>Reports, in order: load time; how long after the load the ANN graphs were complete (every row
  * indexed, {@link PartitionIndex#indexedCount()}); memory per point ({@link PartitionIndex#ramBytesUsed()}
@@ -58,6 +60,9 @@ public final class EngineSearchScenario extends ScenarioCommand {
 
   @Option(names = "--batch-concurrency", defaultValue = "1", description = "Concurrent clients of the exact batch phase (default ${DEFAULT-VALUE}).")
   int batchConcurrency;
+
+  @Option(names = "--always-fan-out", description = "One search-pool task per partition even when the shard is busy (the engine's behaviour before busy searches became one task; for comparison).")
+  boolean alwaysFanOut;
 
   @Option(names = "--phase-duration", defaultValue = "20s", converter = DurationConverter.class,
       description = "Length of each search phase (default ${DEFAULT-VALUE}).")
@@ -107,12 +112,25 @@ public final class EngineSearchScenario extends ScenarioCommand {
       });
     }
     int cores = Runtime.getRuntime().availableProcessors();
-    ExecutorService legs = Executors.newFixedThreadPool(cores, daemon("bench-engine-search"));
+    SimulatedShard[] sims = new SimulatedShard[shards];
+    for (int s = 0; s < shards; s++) {
+      sims[s] = new SimulatedShard(Executors.newFixedThreadPool(cores, daemon("bench-engine-search-" + s)),
+          alwaysFanOut ? Integer.MAX_VALUE : cores);
+    }
+    ExecutorService workers = Executors.newCachedThreadPool(daemon("bench-engine-worker"));
     ExecutorService clients = Executors.newCachedThreadPool(daemon("bench-engine-client"));
     try {
       PartitionIndex[] parts = new PartitionIndex[partitions];
+      List<List<PartitionIndex>> owned = new ArrayList<>();
+      for (int s = 0; s < shards; s++) {
+        owned.add(new ArrayList<>());
+      }
       for (int p = 0; p < partitions; p++) {
         parts[p] = new PartitionIndex(d.dimension(), metric, indexers[p % shards]);
+        owned.get(p % shards).add(parts[p]);
+      }
+      for (int s = 0; s < shards; s++) {
+        sims[s].partitions = owned.get(s).toArray(PartitionIndex[]::new);
       }
       Payload[] labels = new Payload[11];
       long t0 = System.nanoTime();
@@ -148,16 +166,19 @@ public final class EngineSearchScenario extends ScenarioCommand {
 
       Float target = search.targetRecall;
       float targetRecall = target == null ? 0f : target;
-      runPhase(run, "ann", SearchMode.ANN, targetRecall, 0, annConcurrency, parts, d, metric, truth, legs, clients);
-      runPhase(run, "exact", SearchMode.EXACT, 0f, 0, exactConcurrency, parts, d, metric, truth, legs, clients);
+      runPhase(run, "ann", SearchMode.ANN, targetRecall, 0, annConcurrency, sims, d, metric, truth, workers, clients);
+      runPhase(run, "exact", SearchMode.EXACT, 0f, 0, exactConcurrency, sims, d, metric, truth, workers, clients);
       int bq = search.batchQueries > 0 ? search.batchQueries : 100;
-      Report.PhaseReport b = runPhase(run, "exact_batch", SearchMode.EXACT, 0f, bq, batchConcurrency, parts, d, metric,
-          truth, legs, clients);
+      Report.PhaseReport b = runPhase(run, "exact_batch", SearchMode.EXACT, 0f, bq, batchConcurrency, sims, d, metric,
+          truth, workers, clients);
       Report.OpReport op = b.op(Workloads.SEARCH_BATCH);
       run.note("exact_batch_queries_per_s", op == null ? 0.0 : op.throughput() * bq);
     } finally {
       clients.shutdownNow();
-      legs.shutdownNow();
+      workers.shutdownNow();
+      for (SimulatedShard sim : sims) {
+        sim.searchPool.shutdownNow();
+      }
       for (ExecutorService e : indexers) {
         e.shutdownNow();
         e.awaitTermination(10, TimeUnit.SECONDS);
@@ -166,8 +187,8 @@ public final class EngineSearchScenario extends ScenarioCommand {
   }
 
   private Report.PhaseReport runPhase(BenchRun run, String name, SearchMode mode, float targetRecall, int batchQueries,
-      int concurrency, PartitionIndex[] parts, Dataset d, io.quiver.shard.index.Metric metric, GroundTruth truth,
-      ExecutorService legs, ExecutorService clients) {
+      int concurrency, SimulatedShard[] sims, Dataset d, io.quiver.shard.index.Metric metric, GroundTruth truth,
+      ExecutorService workers, ExecutorService clients) {
     int nq = truth != null ? Math.min(truth.queries(), d.queries().length) : d.queries().length;
     int k = search.k;
     Comparator<SearchHit> order = Comparator.comparingDouble(SearchHit::score);
@@ -184,12 +205,15 @@ public final class EngineSearchScenario extends ScenarioCommand {
         queries[i] = d.queries()[(first + i) % nq];
       }
       CompletableFuture<Reply> reply = CompletableFuture.supplyAsync(() -> {
-        List<CompletableFuture<List<SearchResult>>> legsOut = new ArrayList<>(parts.length);
-        for (PartitionIndex p : parts) {
-          legsOut.add(CompletableFuture.supplyAsync(
-              () -> p.searchBatch(queries, k, metric, mode, targetRecall, null, false), legs));
+        List<CompletableFuture<List<List<SearchResult>>>> shardsOut = new ArrayList<>(sims.length);
+        for (SimulatedShard sim : sims) {
+          shardsOut.add(CompletableFuture.supplyAsync(
+              () -> sim.search(queries, k, metric, mode, targetRecall), workers));
         }
-        List<List<SearchResult>> answers = legsOut.stream().map(CompletableFuture::join).toList();
+        List<List<SearchResult>> answers = new ArrayList<>();
+        for (CompletableFuture<List<List<SearchResult>>> shard : shardsOut) {
+          answers.addAll(shard.join());
+        }
         double recallSum = 0;
         for (int q = 0; q < queries.length; q++) {
           List<SearchHit> hits = new ArrayList<>();
@@ -213,6 +237,48 @@ public final class EngineSearchScenario extends ScenarioCommand {
     return run.phase(name, new LoadDriver.ClosedLoop(concurrency), new LoadDriver.Limits(phaseDuration.toNanos(), 0),
         workload, load.maxInFlight, java.util.Map.of("mode", mode.name().toLowerCase(Locale.ROOT),
             "concurrency", concurrency, "queries_per_request", perRequest), true);
+  }
+
+  /** One simulated shard: its partitions and search pool, searched as {@code ShardEngine.search} does. */
+  private static final class SimulatedShard {
+    final ExecutorService searchPool;
+    final int fanOutBelow;
+    final java.util.concurrent.atomic.AtomicInteger running = new java.util.concurrent.atomic.AtomicInteger();
+    PartitionIndex[] partitions;
+
+    SimulatedShard(ExecutorService searchPool, int fanOutBelow) {
+      this.searchPool = searchPool;
+      this.fanOutBelow = fanOutBelow;
+    }
+
+    List<List<SearchResult>> search(float[][] queries, int k, io.quiver.shard.index.Metric metric, SearchMode mode,
+        float targetRecall) {
+      List<List<SearchResult>> answers = new ArrayList<>(partitions.length);
+      int now = running.incrementAndGet();
+      try {
+        if (partitions.length > 1 && now < fanOutBelow) {
+          List<CompletableFuture<List<SearchResult>>> legs = new ArrayList<>(partitions.length);
+          for (PartitionIndex p : partitions) {
+            legs.add(CompletableFuture.supplyAsync(
+                () -> p.searchBatch(queries, k, metric, mode, targetRecall, null, false), searchPool));
+          }
+          for (CompletableFuture<List<SearchResult>> leg : legs) {
+            answers.add(leg.join());
+          }
+        } else {
+          answers.addAll(CompletableFuture.supplyAsync(() -> {
+            List<List<SearchResult>> all = new ArrayList<>(partitions.length);
+            for (PartitionIndex p : partitions) {
+              all.add(p.searchBatch(queries, k, metric, mode, targetRecall, null, false));
+            }
+            return all;
+          }, searchPool).join());
+        }
+      } finally {
+        running.decrementAndGet();
+      }
+      return answers;
+    }
   }
 
   private static long indexed(PartitionIndex[] parts) {

@@ -173,6 +173,9 @@ public final class ShardEngine implements Closeable {
 
   private final EngineOptions options;
   private final ExecutorService searchPool;
+  /** A search fans its partitions out over the search pool only while fewer searches than this run. */
+  private final int fanOutBelow;
+  private final java.util.concurrent.atomic.AtomicInteger searchesRunning = new java.util.concurrent.atomic.AtomicInteger();
   private final Executor indexer;
   private final StorageFiles files;
   private final Map<Long, CollectionState> collections = new ConcurrentHashMap<>();
@@ -206,6 +209,8 @@ public final class ShardEngine implements Closeable {
   public ShardEngine(EngineOptions options, ExecutorService searchPool, Executor indexer) {
     this.options = options;
     this.searchPool = searchPool;
+    this.fanOutBelow = searchPool instanceof java.util.concurrent.ThreadPoolExecutor pool
+        ? Math.max(1, pool.getMaximumPoolSize()) : Runtime.getRuntime().availableProcessors();
     this.indexer = indexer;
     this.files = new StorageFiles(options.dataDir());
   }
@@ -1063,9 +1068,14 @@ public final class ShardEngine implements Closeable {
   }
 
   /**
-   * The best {@code k} points for each query over the owned partitions, searched in parallel on the
-   * search pool. One result per query, best first, ties by id; its mode is ANN when any partition
-   * used the graph.
+   * The best {@code k} points for each query over the owned partitions. One result per query, best first,
+   * ties by id; its mode is ANN when any partition used the graph.
+   *
+   * <p>While fewer searches run than the search pool has threads, the partitions are searched in parallel
+   * on the pool, one task each (low latency when the shard is idle). Otherwise the whole search is one task
+   * on the pool that goes over the partitions one after the other: the pool's threads are already busy, and
+   * splitting would only add a hand-off per partition while the pool still bounds how many searches share
+   * the cores.
    */
   public List<SearchResult> search(long uid, float[][] queries, int k, Metric metric, SearchMode mode, float targetRecall,
       Filter filter, boolean includePayload) {
@@ -1083,15 +1093,33 @@ public final class ShardEngine implements Closeable {
     }
     Metric m = metric == null ? c.spec.metric() : metric;
     int[] owned = c.ownedPartitions();
-    List<CompletableFuture<List<SearchResult>>> parts = new ArrayList<>(owned.length);
-    for (int p : owned) {
-      PartitionIndex index = c.partitions[p];
-      parts.add(CompletableFuture.supplyAsync(
-          () -> index.searchBatch(queries, k, m, mode, targetRecall, filter, includePayload), searchPool));
+    List<List<SearchResult>> answers = new ArrayList<>(owned.length);
+    int running = searchesRunning.incrementAndGet();
+    try {
+      if (owned.length > 1 && running < fanOutBelow) {
+        List<CompletableFuture<List<SearchResult>>> parts = new ArrayList<>(owned.length);
+        for (int p : owned) {
+          PartitionIndex index = c.partitions[p];
+          parts.add(CompletableFuture.supplyAsync(
+              () -> index.searchBatch(queries, k, m, mode, targetRecall, filter, includePayload), searchPool));
+        }
+        for (CompletableFuture<List<SearchResult>> part : parts) {
+          answers.add(part.join());
+        }
+      } else {
+        answers.addAll(CompletableFuture.supplyAsync(() -> {
+          List<List<SearchResult>> all = new ArrayList<>(owned.length);
+          for (int p : owned) {
+            all.add(c.partitions[p].searchBatch(queries, k, m, mode, targetRecall, filter, includePayload));
+          }
+          return all;
+        }, searchPool).join());
+      }
+    } finally {
+      searchesRunning.decrementAndGet();
     }
     Comparator<SearchHit> order = hitOrder(m);
     List<SearchResult> out = new ArrayList<>(queries.length);
-    List<List<SearchResult>> answers = parts.stream().map(CompletableFuture::join).toList();
     for (int q = 0; q < queries.length; q++) {
       List<SearchHit> hits = new ArrayList<>();
       SearchMode ran = SearchMode.EXACT;

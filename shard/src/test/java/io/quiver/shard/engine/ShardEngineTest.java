@@ -105,6 +105,44 @@ class ShardEngineTest {
     assertThat(p.payload().jsonString()).isEqualTo(new String(payload(id), StandardCharsets.UTF_8));
   }
 
+  @Test
+  void aBusyShardSearchesAllPartitionsInOneTaskAndAnswersTheSame() throws IOException {
+    ShardEngine writer = openWithCollection(options());
+    for (long id = 0; id < 300; id++) {
+      upsert(writer, id);
+    }
+    writer.close();
+    open.remove(writer);
+    // A one-thread pool: with one search running it has no spare thread, so the search is one task.
+    java.util.concurrent.atomic.AtomicInteger tasks = new java.util.concurrent.atomic.AtomicInteger();
+    ExecutorService single = new java.util.concurrent.ThreadPoolExecutor(1, 1, 0, java.util.concurrent.TimeUnit.SECONDS,
+        new java.util.concurrent.LinkedBlockingQueue<>()) {
+      @Override
+      protected void beforeExecute(Thread t, Runnable r) {
+        tasks.incrementAndGet();
+      }
+    };
+    ShardEngine busy = new ShardEngine(options(), single, null);
+    open.add(busy);
+    busy.open();
+    ShardEngine parallel = open(options().dataDir(dir.resolve("copy")));
+    parallel.createCollection(SPEC, EPOCHS);
+    for (long id = 0; id < 300; id++) {
+      upsert(parallel, id);
+    }
+    float[][] queries = {vector(7), vector(1234), vector(99)};
+    for (SearchMode mode : new SearchMode[] {SearchMode.EXACT, SearchMode.AUTO}) {
+      var a = busy.search(SPEC.uid(), queries, 10, Metric.L2, mode, 0.95f, null, false);
+      var b = parallel.search(SPEC.uid(), queries, 10, Metric.L2, mode, 0.95f, null, false);
+      assertThat(a).hasSize(3);
+      for (int q = 0; q < queries.length; q++) {
+        assertThat(a.get(q).hits()).hasSize(10).isEqualTo(b.get(q).hits());
+      }
+    }
+    assertThat(tasks.get()).as("one task per search").isEqualTo(2);
+    single.shutdownNow();
+  }
+
   @ParameterizedTest
   @EnumSource(Durability.class)
   void acknowledgedWritesSurviveARestart(Durability durability) throws IOException {

@@ -218,9 +218,15 @@ class AnnSearchTest {
 
     @Test
     void candidatesGrowWithTargetRecall() {
-        assertThat(PartitionIndex.candidatesFor(10, 0.95f)).isEqualTo(100);
-        assertThat(PartitionIndex.candidatesFor(10, 0f)).isEqualTo(100);
-        assertThat(PartitionIndex.candidatesFor(10, 0.8f)).isLessThan(PartitionIndex.candidatesFor(10, 0.99f));
+        assertThat(PartitionIndex.candidatesFor(10, 0.95f)).isEqualTo(20);
+        assertThat(PartitionIndex.candidatesFor(10, 0f)).isEqualTo(20);
+        assertThat(PartitionIndex.candidatesFor(10, Float.NaN)).isEqualTo(20);
+        assertThat(PartitionIndex.candidatesFor(10, 0.8f)).isEqualTo(10);
+        assertThat(PartitionIndex.candidatesFor(10, 0.9f)).isEqualTo(15);
+        assertThat(PartitionIndex.candidatesFor(10, 0.99f)).isEqualTo(40);
+        assertThat(PartitionIndex.candidatesFor(10, 1f)).isEqualTo(100);
+        assertThat(PartitionIndex.candidatesFor(3, 0.95f)).as("small k still searches 10 wide").isEqualTo(20);
+        assertThat(PartitionIndex.candidatesFor(100, 0.95f)).isEqualTo(200);
         assertThat(PartitionIndex.candidatesFor(1000, 1f)).isEqualTo(PartitionIndex.MAX_CANDIDATES);
         assertThat(PartitionIndex.candidatesFor(5000, 0.5f)).isEqualTo(5000);
     }

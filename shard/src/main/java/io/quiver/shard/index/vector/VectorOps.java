@@ -23,6 +23,27 @@ public final class VectorOps {
 
         float squaredL2(float[] a, int aOffset, float[] b, int bOffset, int length);
 
+        /**
+         * Dot products of four queries (each read from index 0) with one row: {@code out[outOffset + j] =
+         * dot(qj, 0, b, bOffset, length)}, summed in the same order. The row is loaded once for the four queries.
+         */
+        default void dot4(float[] q0, float[] q1, float[] q2, float[] q3, float[] b, int bOffset, int length,
+                          float[] out, int outOffset) {
+            out[outOffset] = dot(q0, 0, b, bOffset, length);
+            out[outOffset + 1] = dot(q1, 0, b, bOffset, length);
+            out[outOffset + 2] = dot(q2, 0, b, bOffset, length);
+            out[outOffset + 3] = dot(q3, 0, b, bOffset, length);
+        }
+
+        /** Squared distances of four queries to one row, summed in the order of {@link #squaredL2}. */
+        default void squaredL2x4(float[] q0, float[] q1, float[] q2, float[] q3, float[] b, int bOffset, int length,
+                                 float[] out, int outOffset) {
+            out[outOffset] = squaredL2(q0, 0, b, bOffset, length);
+            out[outOffset + 1] = squaredL2(q1, 0, b, bOffset, length);
+            out[outOffset + 2] = squaredL2(q2, 0, b, bOffset, length);
+            out[outOffset + 3] = squaredL2(q3, 0, b, bOffset, length);
+        }
+
         String name();
     }
 
@@ -62,6 +83,18 @@ public final class VectorOps {
 
     public static float squaredL2(float[] a, int aOffset, float[] b, int bOffset, int length) {
         return ACTIVE.squaredL2(a, aOffset, b, bOffset, length);
+    }
+
+    /** See {@link Kernels#dot4}. */
+    public static void dot4(float[] q0, float[] q1, float[] q2, float[] q3, float[] b, int bOffset, int length,
+                            float[] out, int outOffset) {
+        ACTIVE.dot4(q0, q1, q2, q3, b, bOffset, length, out, outOffset);
+    }
+
+    /** See {@link Kernels#squaredL2x4}. */
+    public static void squaredL2x4(float[] q0, float[] q1, float[] q2, float[] q3, float[] b, int bOffset, int length,
+                                   float[] out, int outOffset) {
+        ACTIVE.squaredL2x4(q0, q1, q2, q3, b, bOffset, length, out, outOffset);
     }
 
     /** 1 / ||v|| for the slice, or 0 for a zero (or non-finite) norm so that cosine scores become 0. */

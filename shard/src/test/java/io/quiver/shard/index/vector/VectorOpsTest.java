@@ -36,6 +36,33 @@ class VectorOpsTest {
     }
 
     @Test
+    void fourQueryKernelsEqualOneQueryKernels() {
+        Random random = new Random(11);
+        for (VectorOps.Kernels kernels : new VectorOps.Kernels[] {VectorOps.scalarKernels(), VectorOps.simdKernelsOrNull()}) {
+            for (int length = 0; length <= 300; length++) {
+                float[][] q = new float[4][];
+                for (int j = 0; j < 4; j++) {
+                    q[j] = randomArray(random, length);
+                }
+                float[] row = randomArray(random, length + 13);
+                int offset = random.nextInt(14);
+                float[] dots = new float[6];
+                float[] l2 = new float[6];
+                kernels.dot4(q[0], q[1], q[2], q[3], row, offset, length, dots, 1);
+                kernels.squaredL2x4(q[0], q[1], q[2], q[3], row, offset, length, l2, 2);
+                // Same summation order; only the Vector API's lane reduction (unspecified order) may differ.
+                float tolerance = 1e-5f * Math.max(1, length);
+                for (int j = 0; j < 4; j++) {
+                    assertThat(dots[1 + j]).as(kernels.name() + " dot4 length " + length)
+                            .isCloseTo(kernels.dot(q[j], 0, row, offset, length), within(tolerance));
+                    assertThat(l2[2 + j]).as(kernels.name() + " squaredL2x4 length " + length)
+                            .isCloseTo(kernels.squaredL2(q[j], 0, row, offset, length), within(tolerance));
+                }
+            }
+        }
+    }
+
+    @Test
     void activeImplementationIsSimdUnlessForcedScalar() {
         String expected = Boolean.getBoolean(VectorOps.FORCE_SCALAR_PROPERTY)
                 ? "scalar" : VectorOps.simdKernelsOrNull().name();
