@@ -6,11 +6,11 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
-import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.quiver.cluster.ClusterView;
 import io.quiver.common.ErrorCode;
+import io.quiver.common.Meters;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Route;
 import io.vertx.ext.web.Router;
@@ -62,7 +62,7 @@ public final class GatewayMetrics {
   private static final Logger ACCESS = LoggerFactory.getLogger("io.quiver.gateway.access");
   private static final Pattern TRACEPARENT = Pattern.compile("[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}");
   private static final Set<String> QUIET = Set.of("/live", "/ready", "/healthz", "/metrics", "/metrics/prometheus");
-  private static final Duration[] BUCKETS = millis(1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000);
+  private static final Duration[] BUCKETS = Meters.millis(1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000);
 
   private final MeterRegistry registry;
   private volatile BooleanSupplier readOnly = () -> false;
@@ -234,7 +234,7 @@ public final class GatewayMetrics {
 
   /** {@code GET /metrics/prometheus} (the process registry in Prometheus text) and {@code GET /metrics} (JSON). */
   void mount(Router router, AdminOps ops) {
-    PrometheusMeterRegistry prometheus = prometheus(registry);
+    PrometheusMeterRegistry prometheus = Meters.prometheus(registry);
     router.get("/metrics/prometheus").handler(prometheus != null ? PrometheusScrapingHandler.create(prometheus)
         : ctx -> ctx.response().setStatusCode(404).end("no Prometheus registry in this process\n"));
     router.get("/metrics").handler(ctx -> ops.summary().onComplete(ar -> {
@@ -267,28 +267,5 @@ public final class GatewayMetrics {
     double searches = registry.find("quiver.gateway.search").timers().stream().mapToDouble(Timer::count).sum();
     return new JsonObject().put("requests", (long) total).put("server_errors", (long) serverErrors)
         .put("client_errors", (long) clientErrors).put("searches", (long) searches).put("rejected", rejected);
-  }
-
-  static PrometheusMeterRegistry prometheus(MeterRegistry r) {
-    if (r instanceof PrometheusMeterRegistry p) {
-      return p;
-    }
-    if (r instanceof CompositeMeterRegistry c) {
-      for (MeterRegistry child : c.getRegistries()) {
-        PrometheusMeterRegistry p = prometheus(child);
-        if (p != null) {
-          return p;
-        }
-      }
-    }
-    return null;
-  }
-
-  private static Duration[] millis(double... ms) {
-    Duration[] out = new Duration[ms.length];
-    for (int i = 0; i < ms.length; i++) {
-      out[i] = Duration.ofNanos((long) (ms[i] * 1_000_000));
-    }
-    return out;
   }
 }

@@ -6,10 +6,10 @@ import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
-import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.quiver.cluster.ShardInfo;
+import io.quiver.common.Meters;
 import io.quiver.shard.engine.ShardEngine;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
@@ -51,8 +51,8 @@ import java.util.function.LongConsumer;
  * exists, {@link #close} on undeploy. Thread-safe.
  */
 public final class ShardMetrics {
-  private static final Duration[] FSYNC_BUCKETS = millis(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 1000);
-  private static final Duration[] CALL_BUCKETS = millis(0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000);
+  private static final Duration[] FSYNC_BUCKETS = Meters.millis(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 1000);
+  private static final Duration[] CALL_BUCKETS = Meters.millis(0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000);
 
   private final MeterRegistry registry;
   private final int shardId;
@@ -128,7 +128,7 @@ public final class ShardMetrics {
 
   /** {@code GET /metrics} (JSON summary) and {@code GET /metrics/prometheus} on the shard's HTTP port. */
   void mount(Router router, ShardStatus status) {
-    PrometheusMeterRegistry prometheus = prometheus(registry);
+    PrometheusMeterRegistry prometheus = Meters.prometheus(registry);
     router.get("/metrics/prometheus").handler(prometheus != null ? PrometheusScrapingHandler.create(prometheus)
         : ctx -> ctx.response().setStatusCode(404).end("no Prometheus registry in this process\n"));
     router.get("/metrics").handler(ctx -> ctx.json(summary(status)));
@@ -175,28 +175,5 @@ public final class ShardMetrics {
       meters.add(meter);
     }
     return meter;
-  }
-
-  static PrometheusMeterRegistry prometheus(MeterRegistry r) {
-    if (r instanceof PrometheusMeterRegistry p) {
-      return p;
-    }
-    if (r instanceof CompositeMeterRegistry c) {
-      for (MeterRegistry child : c.getRegistries()) {
-        PrometheusMeterRegistry p = prometheus(child);
-        if (p != null) {
-          return p;
-        }
-      }
-    }
-    return null;
-  }
-
-  private static Duration[] millis(double... ms) {
-    Duration[] out = new Duration[ms.length];
-    for (int i = 0; i < ms.length; i++) {
-      out[i] = Duration.ofNanos((long) (ms[i] * 1_000_000));
-    }
-    return out;
   }
 }
