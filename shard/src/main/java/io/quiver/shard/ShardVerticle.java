@@ -107,7 +107,7 @@ public final class ShardVerticle extends VerticleBase {
     GrpcServer grpc = GrpcServer.server(vertx, new GrpcServerOptions().setMaxMessageSize(InternalApi.MAX_MESSAGE_BYTES));
     peers = new ShardChannel(vertx, view, options.clusterToken());
     grpc.addService(ShardServiceGrpcService.of(
-        new ShardGrpcService(engine, worker, status, new PartitionMover(engine, worker, peers), readOnly)));
+        new ShardGrpcService(engine, worker, status, new PartitionMover(engine, worker, peers, metrics), readOnly)));
     grpcHttp = vertx.createHttpServer(new HttpServerOptions().setHost(options.host()).setPort(options.grpcPort()));
     http = vertx.createHttpServer(new HttpServerOptions().setHost(options.host()).setPort(options.httpPort())
         .setHttp2ClearTextEnabled(false));
