@@ -3,6 +3,7 @@ package io.quiver.shard;
 import io.quiver.cluster.ClusterView;
 import io.quiver.cluster.CollectionInfo;
 import io.quiver.cluster.PartitionMove;
+import io.quiver.cluster.PartitionTableWriter;
 import io.quiver.cluster.RebalancePlanner;
 import io.quiver.cluster.ShardChannel;
 import io.quiver.cluster.ShardInfo;
@@ -24,9 +25,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The rebalancer. Deployed once in every process that holds shards; only the one in the
- * coordinator (the oldest data member, {@link ClusterView#isCoordinator()}) acts. Every
- * {@link #tickMillis} it plans moves with {@link RebalancePlanner} (an even share per live shard,
+ * The coordinator: keeper of the partition table and rebalancer. Deployed once in every process that
+ * holds shards, before its shards (a shard that starts with data waits for its claim to be merged);
+ * only the one in the coordinator (the oldest data member, {@link ClusterView#isCoordinator()}) acts,
+ * and only through its {@link PartitionTableWriter}, the one writer of the table.
+ *
+ * <p>On every cluster change (and every tick) it reconciles the table with the catalog and the
+ * shards' claims ({@link PartitionTableWriter#reconcile}: new collections get owners, deleted ones go,
+ * claims are merged); this never waits behind a move. Every {@link #tickMillis} it plans moves with {@link RebalancePlanner} (an even share per live shard,
  * nothing on draining shards) and carries out a few at a time:
  *
  * <ol>
@@ -51,8 +57,12 @@ public final class Coordinator extends VerticleBase {
   private final ClusterView view;
   private final String clusterToken;
   private final long tickMillis;
+  private final PartitionTableWriter writer;
   private ShardChannel shards;
   private boolean running;
+  private boolean reconciling;
+  private boolean reconcileAgain;
+  private final Runnable onChange = () -> vertx.runOnContext(v -> reconcile());
   private boolean tookOver;
   private long timer;
 
@@ -60,22 +70,52 @@ public final class Coordinator extends VerticleBase {
     this.view = view;
     this.clusterToken = clusterToken;
     this.tickMillis = tickMillis;
+    this.writer = new PartitionTableWriter(view);
   }
 
   @Override
   public Future<?> start() {
     shards = new ShardChannel(vertx, view, clusterToken);
     timer = vertx.setPeriodic(tickMillis, id -> tick());
+    view.addChangeListener(onChange);
+    reconcile();
     return Future.succeededFuture();
   }
 
   @Override
   public Future<?> stop() {
+    view.removeChangeListener(onChange);
     vertx.cancelTimer(timer);
     return shards.close();
   }
 
+  /** Brings the table in line with catalog and claims; runs again when asked while running. */
+  private void reconcile() {
+    if (!view.isCoordinator()) {
+      return;
+    }
+    if (reconciling) {
+      reconcileAgain = true;
+      return;
+    }
+    reconciling = true;
+    reconcileAgain = false;
+    vertx.executeBlocking(writer::reconcile, false).onComplete(ar -> {
+      reconciling = false;
+      if (ar.failed()) {
+        LOG.warn("reconciling the partition table failed: {}", ar.cause().getMessage());
+      } else if (ar.result().changed()) {
+        LOG.info("partition table reconciled: {} claims merged, {} collections assigned, {} removed",
+            ar.result().claimsMerged(), ar.result().assigned(), ar.result().removed());
+      }
+      if (reconcileAgain) {
+        reconcile();
+      }
+    });
+  }
+
   private void tick() {
+    reconcile();
     if (running) {
       return;
     }
@@ -133,7 +173,7 @@ public final class Coordinator extends VerticleBase {
         .setSourceShard(m.from()).setEpoch(m.epoch()).build();
     return view.recordMove(m)
         .compose(v -> shards.call(m.to(), ShardServiceGrpcClient.ReceivePartition, receive, "rebalance", System.nanoTime() + MOVE_TIMEOUT_NANOS))
-        .compose(ack -> view.flip(m))
+        .compose(ack -> vertx.executeBlocking(() -> writer.flip(m), false))
         .compose(flipped -> {
           if (!flipped) {
             return Future.failedFuture(new IllegalStateException("the partition table changed during the move"));
