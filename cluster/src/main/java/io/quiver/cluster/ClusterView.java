@@ -158,6 +158,11 @@ public final class ClusterView {
     return all;
   }
 
+  /** Claims of starting shards not yet merged by the coordinator, by shard id. */
+  public Map<String, String> pendingClaims() {
+    return pendingClaims.get();
+  }
+
   /** The operator read-only mode of the cluster. */
   public ReadOnlyFlag readOnly() {
     return readOnly;

@@ -56,6 +56,26 @@ public final class PartitionTableWriter {
     this.view = view;
   }
 
+  /**
+   * Whether {@link #reconcile} has anything to do, judged from this member's snapshots alone (no
+   * Hazelcast call): a pending claim, a catalogued collection missing from the table, or a table
+   * entry missing from the catalog.
+   */
+  public boolean hasWork() {
+    if (!view.pendingClaims().isEmpty()) {
+      return true;
+    }
+    PartitionTable table = view.table();
+    Set<Long> catalogued = new HashSet<>();
+    for (CollectionInfo c : view.allCollections()) {
+      catalogued.add(c.uid());
+      if (table.assignment(c.uid()) == null) {
+        return true;
+      }
+    }
+    return !catalogued.containsAll(table.assignments().keySet());
+  }
+
   /** Merges pending claims, assigns new collections, removes deleted ones (see the class comment). */
   public Reconciled reconcile() {
     int merged = mergeClaims();

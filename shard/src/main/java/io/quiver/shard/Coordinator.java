@@ -32,8 +32,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>On every cluster change (and every tick) it reconciles the table with the catalog and the
  * shards' claims ({@link PartitionTableWriter#reconcile}: new collections get owners, deleted ones go,
- * claims are merged); this never waits behind a move. Every {@link #tickMillis} it plans moves with {@link RebalancePlanner} (an even share per live shard,
- * nothing on draining shards) and carries out a few at a time:
+ * claims are merged); this never waits behind a move. Every {@link #tickMillis} it plans moves with
+ * {@link RebalancePlanner} (an even share per live shard, nothing on draining shards) and carries out a
+ * few at a time:
  *
  * <ol>
  *   <li>record the move ({@code copying}) in Hazelcast;</li>
@@ -53,6 +54,8 @@ public final class Coordinator extends VerticleBase {
   public static final long DEFAULT_TICK_MILLIS = 1000;
   private static final long MOVE_TIMEOUT_NANOS = TimeUnit.MINUTES.toNanos(10);
   private static final long STEP_TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(30);
+  /** A reconcile that reads Hazelcast even when the local snapshots show nothing to do, every this many ticks. */
+  private static final long FULL_RECONCILE_TICKS = 30;
 
   private final ClusterView view;
   private final String clusterToken;
@@ -62,7 +65,10 @@ public final class Coordinator extends VerticleBase {
   private boolean running;
   private boolean reconciling;
   private boolean reconcileAgain;
-  private final Runnable onChange = () -> vertx.runOnContext(v -> reconcile());
+  private boolean stopped;
+  private long ticks = 1;
+  /** Cluster changes arrive on Hazelcast threads; the reconcile runs on this verticle's context. */
+  private final Runnable onChange = () -> context.runOnContext(v -> reconcile());
   private boolean tookOver;
   private long timer;
 
@@ -84,18 +90,26 @@ public final class Coordinator extends VerticleBase {
 
   @Override
   public Future<?> stop() {
+    stopped = true;
     view.removeChangeListener(onChange);
     vertx.cancelTimer(timer);
     return shards.close();
   }
 
-  /** Brings the table in line with catalog and claims; runs again when asked while running. */
+  /**
+   * Brings the table in line with catalog and claims; runs again when asked while running. Calls
+   * Hazelcast only when the local snapshots show work (every {@link #FULL_RECONCILE_TICKS} ticks
+   * regardless), so membership churn, a shutdown in particular, costs no cluster round trips.
+   */
   private void reconcile() {
-    if (!view.isCoordinator()) {
+    if (stopped || !view.isCoordinator()) {
       return;
     }
     if (reconciling) {
       reconcileAgain = true;
+      return;
+    }
+    if (!writer.hasWork() && ticks % FULL_RECONCILE_TICKS != 0) {
       return;
     }
     reconciling = true;
@@ -108,13 +122,14 @@ public final class Coordinator extends VerticleBase {
         LOG.info("partition table reconciled: {} claims merged, {} collections assigned, {} removed",
             ar.result().claimsMerged(), ar.result().assigned(), ar.result().removed());
       }
-      if (reconcileAgain) {
+      if (reconcileAgain && !stopped) {
         reconcile();
       }
     });
   }
 
   private void tick() {
+    ticks++;
     reconcile();
     if (running) {
       return;
