@@ -219,9 +219,10 @@ for phase in ("before", "during", "after"):
     sr = op(load(f"i6-search-{phase}.json"), "search", "search")
     if sr:
         mode = (load(f"i6-search-{phase}.json") or {}).get("parameters", {}).get("mode")
-        note = f"p99 {sr['latency_ms']['p99']:.1f} ms, {sr['throughput_per_s']:.0f} queries/s; " + errors_note(sr)
+        notes = [f"p99 {sr['latency_ms']['p99']:.1f} ms, {sr['throughput_per_s']:.0f} queries/s", errors_note(sr)]
         if phase == "during" and rb and rb.get("search_during_overlap_with_moves") is not None:
-            note += f"moves ran during {rb['search_during_overlap_with_moves']:.0%} of this phase"
+            notes.append(f"moves ran during {rb['search_during_overlap_with_moves']:.0%} of this phase")
+        note = "; ".join(n for n in notes if n)
         add(6, f"{mode} search p50 {phase} the moves (REST)", sr["latency_ms"]["p50"], "ms", "report", None,
             f"i6-search-{phase}.json", note)
 
