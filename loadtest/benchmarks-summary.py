@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Summary of a loadtest/benchmarks.sh output directory: one row per figure of issues 3, 4 and 5, with
+"""Summary of a loadtest/benchmarks.sh output directory: one row per figure of issues 3, 4, 5 and 6, with
 its value, the issue's target, whether it is met, and the report it comes from. Prints the table and
 writes summary.md and summary.json into the directory.
 
@@ -204,6 +204,27 @@ if ov:
             "<= 10", shed and e.get("rejection_p99_ms", 1e9) <= 10, "i5-overload.json",
             (f"{shed} shed, " if shed else "no request was shed: the gateway queued instead; ")
             + (f"ok p99 {lo['latency_ms']['p99']:.0f} ms; " if lo else "") + errors_note(lo))
+
+# ---- issue 6
+rb = load("i6-rebalance.json")
+if rb:
+    add(6, f"rebalance {rb.get('points')} points from 2 to 3 shards (first move -> even, no moves)",
+        rb.get("rebalance_ms"), "ms", "report", None, "i6-rebalance.json",
+        f"{rb.get('partitions_moved')} partitions moved; spawn of the 3rd shard -> even {fmt(rb.get('spawn_to_balanced_ms'))} ms"
+        + ("" if rb.get("balanced") else "; NOT BALANCED"))
+    add(6, "partition move throughput (bytes fetched by new owners / rebalance time)", rb.get("move_mb_per_s"), "MB/s",
+        "report", None, "i6-rebalance.json",
+        f"{fmt(rb.get('moved_bytes'))} bytes, up to {rb.get('max_concurrent_moves')} moves at once")
+for phase in ("before", "during", "after"):
+    sr = op(load(f"i6-search-{phase}.json"), "search", "search")
+    if sr:
+        mode = (load(f"i6-search-{phase}.json") or {}).get("parameters", {}).get("mode")
+        notes = [f"p99 {sr['latency_ms']['p99']:.1f} ms, {sr['throughput_per_s']:.0f} queries/s", errors_note(sr)]
+        if phase == "during" and rb and rb.get("search_during_overlap_with_moves") is not None:
+            notes.append(f"moves ran during {rb['search_during_overlap_with_moves']:.0%} of this phase")
+        note = "; ".join(n for n in notes if n)
+        add(6, f"{mode} search p50 {phase} the moves (REST)", sr["latency_ms"]["p50"], "ms", "report", None,
+            f"i6-search-{phase}.json", note)
 
 # ---- output
 header = "| issue | figure | value | unit | target | status | report | note |\n|---|---|---|---|---|---|---|---|\n"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Reproduces every performance figure the issues ask for (issues 3, 4, 5; docs/BENCHMARKS.md lists them
+# Reproduces every performance figure the issues ask for (issues 3, 4, 5, 6; docs/BENCHMARKS.md lists them
 # with their targets). Starts its own clusters on 127.0.0.1 (free ports, explicit heaps, data under the
 # output directory), writes one JSON report per measurement into the output directory, kills every
 # process it started, and prints a summary table (also written as summary.md and summary.json).
@@ -7,13 +7,14 @@
 # usage: loadtest/benchmarks.sh [--out DIR] [--quick] [--only LIST] [--no-build]
 #   --out DIR     where reports go (default target/benchmarks/<UTC timestamp>)
 #   --quick       small parameters (10,000 points, 200 queries, 5 s phases): checks the script, not the targets
-#   --only LIST   comma list of steps: machine,i3-ingest,i3-engine,i3-restart,i4,i5 (default: all)
+#   --only LIST   comma list of steps: machine,i3-ingest,i3-engine,i3-restart,i4,i5,i6 (default: all)
 #   --no-build    use server/target/quiver.jar as it is
 # Environment (defaults in brackets): QB_POINTS [60000] QB_QUERIES [1000] QB_PHASE [30s] QB_BATCH [256]
 #   QB_FALLBACK_BATCH [64] QB_FALLBACK_BATCH_QUERIES [50]: rerun with these when the issue's batch size
 #   (256 points, 100 queries) gets no successful answer, so there is still a figure (labelled fallback)
 #   QB_I4_BATCH [128] QB_RESTART_POINTS [60000, i.e. 30,000 per shard] QB_WRK_DURATION [30s]
 #   QB_OVERLOAD_STEP [10s] QB_STANDALONE_HEAP [3g] QB_BENCH_HEAP [3g]
+#   QB_I6_MODE [exact] QB_I6_CONCURRENCY [4] QB_I6_DURING [QB_PHASE]: the search load before and while moves run
 # Needs: a JDK >= 21, Maven (unless --no-build), curl, python3, wrk (apt-get install wrk),
 # Fashion-MNIST (apt-get install dataset-fashion-mnist).
 set -euo pipefail
@@ -22,7 +23,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 quiver="$here/bin/quiver"
 out=""
 quick=0
-only="machine,i3-ingest,i3-engine,i3-restart,i4,i5"
+only="machine,i3-ingest,i3-engine,i3-restart,i4,i5,i6"
 build=1
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -30,7 +31,7 @@ while [ $# -gt 0 ]; do
     --quick) quick=1; shift ;;
     --only) only="$2"; shift 2 ;;
     --no-build) build=0; shift ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
     *) echo "benchmarks.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -51,6 +52,9 @@ WRK_DURATION="${QB_WRK_DURATION:-30s}"
 OVERLOAD_STEP="${QB_OVERLOAD_STEP:-10s}"
 STANDALONE_HEAP="${QB_STANDALONE_HEAP:-3g}"
 BENCH_HEAP="${QB_BENCH_HEAP:-3g}"
+I6_MODE="${QB_I6_MODE:-exact}"
+I6_CONCURRENCY="${QB_I6_CONCURRENCY:-4}"
+I6_DURING="${QB_I6_DURING:-$PHASE}"
 out="${out:-$here/target/benchmarks/$(date -u +%Y%m%dT%H%M%SZ)}"
 mkdir -p "$out"
 out="$(cd "$out" && pwd)"
@@ -372,6 +376,78 @@ EOF
       --exact-concurrency 1 --batch-concurrency 1 --batch-queries 100 --phase-duration "$PHASE"
   fi
 fi
+# ---------------------------------------------------------------- issue 6: rebalancing onto a new shard
+
+if want i6; then
+  log "issue 6: 2 shard processes + gateway, $POINTS points, then a 3rd shard: move throughput and search latency"
+  name="i6-$$"; cport=$(free_port); gw_http=$(free_port)
+  members="127.0.0.1:$((cport + 1)),127.0.0.1:$((cport + 2)),127.0.0.1:$((cport + 3)),127.0.0.1:$cport"
+  i6_http=("$(free_port)" "$(free_port)" "$(free_port)")
+  i6_args() {  # i6_args I: the bin/quiver arguments of shard I
+    echo shard --shard-id "$1" --host 127.0.0.1 --shard-port 0 --shard-http-port "${i6_http[$1]}" \
+      --data "$work/data-i6/s$1" --cluster-name "$name" --cluster-port "$((cport + 1 + $1))" \
+      --cluster-members "$members" --memory-budget-mb 768
+  }
+  # shellcheck disable=SC2046
+  start i6-s0 "Quiver shard 0 ready" QUIVER_HEAP=1536m -- $(i6_args 0); i6_s0=$started_pid
+  # shellcheck disable=SC2046
+  start i6-s1 "Quiver shard 1 ready" QUIVER_HEAP=1536m -- $(i6_args 1); i6_s1=$started_pid
+  start i6-gw "Quiver gateway ready" QUIVER_HEAP=512m -- gateway --http-host 127.0.0.1 --http-port "$gw_http" \
+    --grpc-port "$(free_port)" --cluster-name "$name" --cluster-port "$cport" --cluster-members "$members"
+  i6_gw=$started_pid
+  url="http://127.0.0.1:$gw_http"
+  bench i6-load ingest --url "$url" "${fmnist[@]}" --batch "$I4_BATCH" --concurrency 8 --recreate
+  i6_search=(search --url "$url" "${fmnist[@]}" --mode "$I6_MODE" --k 10 --concurrency "$I6_CONCURRENCY")
+  bench i6-search-before "${i6_search[@]}" --duration "$PHASE" --warmup 5s
+  # The 3rd shard: t0 is its spawn. A poller reads /admin/cluster every 100 ms until no move is in progress
+  # and the partitions are even (within 1), while the search load runs from the moment the shard is ready.
+  t0=$(date +%s%N)
+  # shellcheck disable=SC2046
+  start i6-s2 "Quiver shard 2 ready" QUIVER_HEAP=1536m -- $(i6_args 2); i6_s2=$started_pid
+  t_ready=$(date +%s%N)
+  python3 "$here/loadtest/rebalance-poll.py" "$url" "$t0" "$t_ready" 3 "$work/i6-poll.json" &
+  poller=$!
+  bench i6-search-during "${i6_search[@]}" --duration "$I6_DURING" --warmup 0s
+  t_search_end=$(date +%s%N)
+  wait "$poller" || true
+  bench i6-search-after "${i6_search[@]}" --duration "$PHASE" --warmup 5s
+  i6_metrics=()
+  for p in "${i6_http[@]}"; do i6_metrics+=("$(curl -s -m 5 "http://127.0.0.1:$p/metrics" || echo '{}')"); done
+  python3 - "$work/i6-poll.json" "$t_search_end" "$out/i6-rebalance.json" "$I6_DURING" "${i6_metrics[@]}" <<'EOF'
+import json, sys
+poll, search_end, dest, during = json.load(open(sys.argv[1])), int(sys.argv[2]), sys.argv[3], sys.argv[4]
+shards = [json.loads(m or "{}") for m in sys.argv[5:]]
+moved = sum(s.get("move_received_bytes", 0) for s in shards)
+ms = lambda a, b: (b - a) / 1e6 if a and b else None
+rebalance_ms = ms(poll["first_move_ns"], poll["done_ns"])
+overlap = None
+if poll["first_move_ns"] and poll["done_ns"]:
+    lo, hi = max(poll["ready_ns"], poll["first_move_ns"]), min(search_end, poll["done_ns"])
+    overlap = max(0, hi - lo) / max(1, search_end - poll["ready_ns"])
+json.dump({
+    "method": "2 bin/quiver shard processes + 1 gateway, Fashion-MNIST loaded through REST, then a 3rd shard process; "
+              "/admin/cluster polled every 100 ms until no move is in progress and the partitions are even (+-1); "
+              "moved_bytes sums the shards' move_received_bytes (snapshot chunks + WAL tail fetched by new owners)",
+    "points": sum(s.get("points", 0) for s in shards),
+    "spawn_to_ready_ms": ms(poll["t0_ns"], poll["ready_ns"]),
+    "spawn_to_balanced_ms": ms(poll["t0_ns"], poll["done_ns"]),
+    "ready_to_balanced_ms": ms(poll["ready_ns"], poll["done_ns"]),
+    "rebalance_ms": rebalance_ms,
+    "rebalance_ms_note": "first move seen in /admin/cluster -> no move and partitions even (100 ms resolution)",
+    "moved_bytes": moved,
+    "partitions_moved": sum(s.get("partitions_received", 0) for s in shards),
+    "move_mb_per_s": (moved / 1e6) / (rebalance_ms / 1000) if rebalance_ms else None,
+    "max_concurrent_moves": poll["max_concurrent_moves"],
+    "partitions_after": {str(s.get("shard_id")): s.get("partitions") for s in shards},
+    "points_after": {str(s.get("shard_id")): s.get("points") for s in shards},
+    "search_during_duration": during,
+    "search_during_overlap_with_moves": overlap,
+    "balanced": poll["done_ns"] is not None}, open(dest, "w"), indent=2)
+EOF
+  stop "$i6_gw"; stop "$i6_s2"; stop "$i6_s1"; stop "$i6_s0"
+  rm -rf "$work/data-i6"
+fi
+
 rm -rf "$work"/data-*
 
 # ---------------------------------------------------------------- summary

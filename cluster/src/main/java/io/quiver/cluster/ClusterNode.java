@@ -99,6 +99,11 @@ public final class ClusterNode implements AutoCloseable {
     return view;
   }
 
+  /** The Hazelcast member (tests observe the shared maps through it). */
+  HazelcastInstance hazelcast() {
+    return hazelcast;
+  }
+
   /** This member's Hazelcast uuid. */
   public String memberId() {
     return hazelcast.getCluster().getLocalMember().getUuid().toString();

@@ -13,7 +13,9 @@ import io.quiver.common.ErrorCode;
 import io.quiver.common.QuiverException;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -32,10 +34,19 @@ import java.util.stream.Collectors;
  * {@link #liveShards}) never touch the network; writers run the Hazelcast calls on a worker thread
  * and return a Future. Thread-safe.
  *
+ * <p>The partition table is never written here: only the coordinator's {@link PartitionTableWriter}
+ * writes it. Creating a collection publishes it in the catalog and completes once the coordinator has
+ * given its partitions owners in the table; deleting one removes it from the catalog and completes once
+ * the coordinator has removed it from the table; a shard that starts with data hands its claims to the
+ * coordinator and waits until they are merged. Each of these waits listens for the change and fails
+ * with {@code shard_unavailable} after its timeout.
+ *
  * <p>Layout in Hazelcast: map {@code quiver.collections} (key {@code tenant/name}, value the
  * collection JSON), map {@code quiver.meta} entry {@code partition_table} (the whole table as JSON
  * with its version, replaced by compare-and-set), map {@code quiver.shards} (key shard id, value the
- * shard JSON), map {@code quiver.dropped} (uids of dropped collections). A shard counts as live while the Hazelcast member that registered it is a member.
+ * shard JSON), map {@code quiver.dropped} (uids of dropped collections), map {@code quiver.claims}
+ * (key shard id, value what a starting shard holds, until the coordinator merged it). A shard counts
+ * as live while the Hazelcast member that registered it is a member.
  */
 public final class ClusterView {
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ClusterView.class);
@@ -45,14 +56,16 @@ public final class ClusterView {
   static final String DROPPED = "quiver.dropped";
   static final String MOVES = "quiver.moves";
   static final String DRAINING = "quiver.draining";
+  static final String CLAIMS = "quiver.claims";
   static final String TABLE_KEY = "partition_table";
 
   private final Vertx vertx;
   private final HazelcastInstance hz;
-  private final IMap<String, String> collections;
-  private final IMap<String, String> meta;
+  final IMap<String, String> collections;
+  final IMap<String, String> meta;
   private final IMap<String, String> shards;
-  private final IMap<Long, Long> dropped;
+  final IMap<Long, Long> dropped;
+  final IMap<String, String> claims;
   private final IMap<String, String> moves;
   private final IMap<Integer, Long> draining;
   private final AtomicReference<java.util.Set<Integer>> drainingShards = new AtomicReference<>(java.util.Set.of());
@@ -60,6 +73,7 @@ public final class ClusterView {
   private final AtomicReference<Map<String, CollectionInfo>> catalog = new AtomicReference<>(Map.of());
   private final AtomicReference<PartitionTable> table = new AtomicReference<>(PartitionTable.EMPTY);
   private final AtomicReference<Map<Integer, ShardInfo>> liveShards = new AtomicReference<>(Map.of());
+  private final AtomicReference<Map<String, String>> pendingClaims = new AtomicReference<>(Map.of());
   private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
   private final ReadOnlyFlag readOnly;
 
@@ -72,6 +86,8 @@ public final class ClusterView {
     this.dropped = hz.getMap(DROPPED);
     this.moves = hz.getMap(MOVES);
     this.draining = hz.getMap(DRAINING);
+    this.claims = hz.getMap(CLAIMS);
+    claims.addEntryListener(new Reload(this::reloadClaims), false);
     draining.addEntryListener(new Reload(this::reloadDraining), false);
     this.readOnly = new ReadOnlyFlag(vertx, hz, java.time.Clock.systemUTC());
     // Listen first, then load: a change between the two is seen by the reload it triggers.
@@ -93,11 +109,16 @@ public final class ClusterView {
     reloadTable();
     reloadShards();
     reloadDraining();
+    reloadClaims();
   }
 
   /** Called (on a Hazelcast event thread) after any snapshot changed. */
   public void addChangeListener(Runnable listener) {
     listeners.add(listener);
+  }
+
+  public void removeChangeListener(Runnable listener) {
+    listeners.remove(listener);
   }
 
   // ---- readers: local snapshots, no network ----
@@ -135,6 +156,11 @@ public final class ClusterView {
       all.put(s.id(), s);
     });
     return all;
+  }
+
+  /** Claims of starting shards not yet merged by the coordinator, by shard id. */
+  public Map<String, String> pendingClaims() {
+    return pendingClaims.get();
   }
 
   /** The operator read-only mode of the cluster. */
@@ -201,29 +227,6 @@ public final class ClusterView {
   }
 
   /**
-   * Flips one partition from {@code move.from()} to {@code move.to()} at {@code move.epoch()},
-   * only if the table still shows the old owner at the epoch just before: returns whether it did.
-   */
-  public Future<Boolean> flip(PartitionMove move) {
-    return vertx.executeBlocking(() -> {
-      boolean[] flipped = {false};
-      updateTable(t -> {
-        PartitionTable.Assignment a = t.get(move.collectionUid());
-        flipped[0] = false;
-        if (a != null && a.ownerOf(move.partition()) == move.from() && a.epochOf(move.partition()) == move.epoch() - 1) {
-          int[] owners = a.owners().clone();
-          long[] epochs = a.epochs().clone();
-          owners[move.partition()] = move.to();
-          epochs[move.partition()] = move.epoch();
-          t.put(move.collectionUid(), new PartitionTable.Assignment(move.collectionUid(), owners, epochs));
-          flipped[0] = true;
-        }
-      });
-      return flipped[0];
-    });
-  }
-
-  /**
    * Registers a shard under its id. Fails when another live member already holds that id: two live
    * shards with one id would both accept writes for the same partitions.
    */
@@ -269,101 +272,128 @@ public final class ClusterView {
   }
 
   /**
-   * Creates a collection: assigns it a cluster-unique uid, spreads its partitions over the live
-   * shards in the partition table, then publishes it in the catalog. Fails with {@code conflict} when
-   * the name is taken, {@code shard_unavailable} when no shard is live.
+   * Creates a collection: assigns it a cluster-unique uid and publishes it in the catalog, then waits
+   * (at most {@code timeout}) until the coordinator has given its partitions owners in the partition
+   * table. Fails with {@code conflict} when the name is taken, {@code shard_unavailable} when no shard
+   * is live or no coordinator answered in time (the catalog entry is then taken back, so a retry can
+   * create it).
    */
   public Future<CollectionInfo> createCollection(
-      String tenant, String name, int dimension, String metric, boolean strictFinite, int partitions) {
+      String tenant, String name, int dimension, String metric, boolean strictFinite, int partitions, Duration timeout) {
     return vertx.executeBlocking(() -> {
       if (collections.containsKey(CollectionInfo.key(tenant, name))) {
         throw new QuiverException(ErrorCode.CONFLICT, "collection '" + name + "' already exists");
       }
-      List<Integer> shardIds = new ArrayList<>(liveShards.get().keySet());
-      if (shardIds.size() > drainingShards.get().size()) {
-        shardIds.removeAll(drainingShards.get());
-      }
-      if (shardIds.isEmpty()) {
+      if (liveShards.get().isEmpty()) {
         throw new QuiverException(ErrorCode.SHARD_UNAVAILABLE, "no live shard can own the collection's partitions");
       }
       long uid = hz.getFlakeIdGenerator("quiver.collection-uid").newId();
       CollectionInfo info = new CollectionInfo(
           tenant, name, uid, dimension, metric, strictFinite, partitions, System.currentTimeMillis());
-      PartitionTable.Assignment assignment = PartitionTable.Assignment.roundRobin(uid, partitions, shardIds);
-      updateTable(t -> t.put(uid, assignment));
       if (collections.putIfAbsent(info.key(), info.toJson().encode()) != null) {
-        updateTable(t -> t.remove(uid));
         throw new QuiverException(ErrorCode.CONFLICT, "collection '" + name + "' already exists");
       }
       reloadCatalog();
       return info;
-    });
+    }).compose(info -> awaitState(() -> table.get().assignment(info.uid()) != null, timeout)
+        .map(info)
+        .recover(err -> vertx.executeBlocking(() -> {
+          collections.remove(info.key(), info.toJson().encode());
+          reloadCatalog();
+          throw new QuiverException(ErrorCode.SHARD_UNAVAILABLE, "no coordinator gave the partitions of collection '"
+              + name + "' owners within " + timeout.toMillis() + " ms (is a shard running?); nothing was created");
+        })));
   }
 
   /**
-   * Removes a collection from the catalog and the partition table, and remembers its uid as dropped
-   * so that a shard that was down meanwhile deletes its copy instead of bringing it back.
+   * Removes a collection from the catalog and remembers its uid as dropped (so that a shard that was
+   * down meanwhile deletes its copy instead of bringing it back), then waits (at most
+   * {@code timeout}) until the coordinator has removed it from the partition table. Returns whether
+   * this call removed the catalog entry.
    */
-  public Future<Boolean> dropCollection(CollectionInfo info) {
+  public Future<Boolean> dropCollection(CollectionInfo info, Duration timeout) {
     return vertx.executeBlocking(() -> {
       dropped.put(info.uid(), System.currentTimeMillis());
       boolean removed = collections.remove(info.key(), info.toJson().encode());
-      updateTable(t -> t.remove(info.uid()));
       reloadCatalog();
       return removed;
-    });
+    }).compose(removed -> awaitState(() -> table.get().assignment(info.uid()) == null, timeout)
+        .map(removed)
+        .recover(err -> Future.failedFuture(new QuiverException(ErrorCode.SHARD_UNAVAILABLE, "collection '"
+            + info.name() + "' is deleted, but no coordinator released its partitions within " + timeout.toMillis()
+            + " ms; a coordinator releases them when one runs"))));
   }
 
   /**
    * What a shard brings back after a restart: the collections on its disk, the partitions it owns
-   * with their epochs, and the uids it knows were dropped. Rebuilds the catalog and partition table
-   * after a restart of the whole cluster (Hazelcast keeps nothing on disk): a collection missing from
-   * the catalog is published again, and each claimed partition goes to the claimer unless the table
-   * knows an owner at a newer epoch. Returns the uids the shard must delete: dropped ones, and those
-   * whose name the catalog now gives to another collection.
+   * with their epochs, and the uids it knows were dropped. The coordinator merges the claim (see
+   * {@link PartitionTableWriter}): after a restart of the whole cluster (Hazelcast keeps nothing on
+   * disk) it rebuilds catalog and partition table from the claims; a claimed partition goes to the
+   * claimer unless the table knows an owner at a newer epoch. Waits (at most {@code timeout}) until
+   * the claim is merged, then returns the uids the shard must delete: dropped ones, and those whose
+   * name the catalog now gives to another collection.
    */
   public Future<List<Long>> claim(int shardId, List<CollectionInfo> local, Map<Long, Map<Integer, Long>> owned,
-      List<Long> droppedUids) {
+      List<Long> droppedUids, Duration timeout) {
+    String key = Integer.toString(shardId);
     return vertx.executeBlocking(() -> {
       droppedUids.forEach(uid -> dropped.putIfAbsent(uid, System.currentTimeMillis()));
-      List<Long> stale = new ArrayList<>();
-      for (CollectionInfo c : local) {
-        if (dropped.containsKey(c.uid())) {
-          stale.add(c.uid());
-          continue;
-        }
-        String existing = collections.get(c.key());
-        if (existing != null && CollectionInfo.fromJson(new JsonObject(existing)).uid() != c.uid()) {
-          stale.add(c.uid());
-          continue;
-        }
-        Map<Integer, Long> claims = owned.getOrDefault(c.uid(), Map.of());
-        updateTable(t -> {
-          PartitionTable.Assignment a = t.getOrDefault(c.uid(), PartitionTable.Assignment.unknown(c.uid(), c.partitions()));
-          t.put(c.uid(), a.withClaims(shardId, claims));
-        });
-        if (existing == null && collections.putIfAbsent(c.key(), c.toJson().encode()) == null) {
-          LOG.info("collection {} restored into the catalog from shard {}", c.key(), shardId);
-        }
+      if (local.isEmpty()) {
+        return null;
       }
-      reloadCatalog();
-      return stale;
-    });
+      JsonArray held = new JsonArray();
+      for (CollectionInfo c : local) {
+        JsonObject epochs = new JsonObject();
+        owned.getOrDefault(c.uid(), Map.of()).forEach((p, e) -> epochs.put(Integer.toString(p), e));
+        held.add(new JsonObject().put("collection", c.toJson()).put("owned", epochs));
+      }
+      String claim = new JsonObject().put("shard", shardId).put("nonce", java.util.UUID.randomUUID().toString())
+          .put("collections", held).encode();
+      claims.put(key, claim);
+      reloadClaims();
+      return claim;
+    }).compose(claim -> claim == null ? Future.<Void>succeededFuture()
+        : awaitState(() -> !claim.equals(pendingClaims.get().get(key)), timeout)
+            .recover(err -> vertx.executeBlocking(() -> {
+              claims.remove(key, claim);
+              throw new QuiverException(ErrorCode.SHARD_UNAVAILABLE, "no coordinator merged the claim of shard "
+                  + shardId + " within " + timeout.toMillis() + " ms");
+            })))
+        .compose(v -> vertx.executeBlocking(() -> {
+          reloadTable();
+          List<Long> stale = new ArrayList<>();
+          for (CollectionInfo c : local) {
+            String existing = collections.get(c.key());
+            if (dropped.containsKey(c.uid())
+                || existing != null && CollectionInfo.fromJson(new JsonObject(existing)).uid() != c.uid()) {
+              stale.add(c.uid());
+            }
+          }
+          reloadCatalog();
+          return stale;
+        }));
   }
 
-  private void updateTable(java.util.function.Consumer<Map<Long, PartitionTable.Assignment>> change) {
-    while (true) {
-      String current = meta.get(TABLE_KEY);
-      PartitionTable old = current == null ? PartitionTable.EMPTY : parseTable(current);
-      Map<Long, PartitionTable.Assignment> next = new HashMap<>(old.assignments());
-      change.accept(next);
-      String json = tableJson(new PartitionTable(old.version() + 1, next));
-      boolean swapped = current == null ? meta.putIfAbsent(TABLE_KEY, json) == null : meta.replace(TABLE_KEY, current, json);
-      if (swapped) {
-        reloadTable();
-        return;
+  /**
+   * Completes (on the caller's context) once {@code condition}, evaluated on the local snapshots
+   * after each change, holds; fails after {@code timeout}.
+   */
+  private Future<Void> awaitState(java.util.function.BooleanSupplier condition, Duration timeout) {
+    io.vertx.core.Context ctx = vertx.getOrCreateContext();
+    io.vertx.core.Promise<Void> promise = io.vertx.core.Promise.promise();
+    Runnable check = () -> {
+      if (condition.getAsBoolean()) {
+        ctx.runOnContext(x -> promise.tryComplete());
       }
-    }
+    };
+    listeners.add(check);
+    long timer = vertx.setTimer(Math.max(1, timeout.toMillis()), id -> ctx.runOnContext(
+        x -> promise.tryFail(new java.util.concurrent.TimeoutException("waited " + timeout.toMillis() + " ms"))));
+    check.run();
+    return promise.future().andThen(ar -> {
+      listeners.remove(check);
+      vertx.cancelTimer(timer);
+    });
   }
 
   static String tableJson(PartitionTable t) {
@@ -384,7 +414,7 @@ public final class ClusterView {
 
   // ---- snapshot reloads ----
 
-  private synchronized void reloadCatalog() {
+  synchronized void reloadCatalog() {
     Map<String, CollectionInfo> next = new HashMap<>();
     collections.values().forEach(v -> {
       CollectionInfo c = CollectionInfo.fromJson(new JsonObject(v));
@@ -394,12 +424,18 @@ public final class ClusterView {
     fire();
   }
 
-  private synchronized void reloadTable() {
+  /** Reloads the table snapshot from Hazelcast (the writer calls it after each write). */
+  synchronized void reloadTable() {
     String json = meta.get(TABLE_KEY);
     PartitionTable next = json == null ? PartitionTable.EMPTY : parseTable(json);
     if (next.version() >= table.get().version()) {
       table.set(next);
     }
+    fire();
+  }
+
+  private synchronized void reloadClaims() {
+    pendingClaims.set(Map.copyOf(claims));
     fire();
   }
 

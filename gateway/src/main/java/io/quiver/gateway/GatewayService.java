@@ -95,6 +95,8 @@ public final class GatewayService {
 
   /** Pause between attempts when a shard says a partition moved (the table flips within milliseconds). */
   static final long STALE_RETRY_MILLIS = 20;
+  /** How long a failed create waits for the coordinator to take the collection out of the table. */
+  private static final java.time.Duration ROLLBACK_TIMEOUT = java.time.Duration.ofSeconds(5);
 
   private final io.vertx.core.Vertx vertx;
   private final ClusterView view;
@@ -133,7 +135,7 @@ public final class GatewayService {
       return failed(QuiverException.invalid("partitions must be between 1 and " + Partitioning.MAX_PARTITIONS));
     }
     String m = SearchParams.parse(metric == null ? SearchParams.DEFAULT : metric, "metric");
-    return view.createCollection(caller.tenant(), name, dimension, m, strictFinite, partitions)
+    return view.createCollection(caller.tenant(), name, dimension, m, strictFinite, partitions, untilDeadline(caller))
         .compose(info -> {
           PartitionTable.Assignment a = view.table().assignment(info.uid());
           List<Future<?>> legs = new ArrayList<>();
@@ -145,7 +147,10 @@ public final class GatewayService {
             legs.add(shards.call(shard, ShardServiceGrpcClient.CreateCollection, req.build(), caller));
           }
           return Future.join(legs).map(new CollectionStats(info, 0))
-              .recover(err -> dropEverywhere(caller, info).transform(ignored -> failed(err)));
+              // Take it back everywhere (catalog, then table through the coordinator, then shards) so a retry can create it.
+              .recover(err -> view.dropCollection(info, ROLLBACK_TIMEOUT)
+                  .transform(ignored -> dropEverywhere(caller, info))
+                  .transform(ignored -> failed(err)));
         });
   }
 
@@ -160,8 +165,13 @@ public final class GatewayService {
   }
 
   public Future<Boolean> deleteCollection(Caller caller, String name) {
-    return collection(caller, name).compose(info -> view.dropCollection(info)
+    return collection(caller, name).compose(info -> view.dropCollection(info, untilDeadline(caller))
         .compose(removed -> dropEverywhere(caller, info).map(removed)));
+  }
+
+  /** The time left before the caller's deadline: how long to wait for the coordinator. */
+  private static java.time.Duration untilDeadline(Caller caller) {
+    return java.time.Duration.ofNanos(Math.max(0, caller.deadlineNanos() - System.nanoTime()));
   }
 
   private Future<CollectionStats> stats(Caller caller, CollectionInfo info) {

@@ -3,6 +3,7 @@ package io.quiver.gateway;
 import io.quiver.cluster.ClusterNode;
 import io.quiver.cluster.ClusterOptions;
 import io.quiver.cluster.ClusterView;
+import io.quiver.shard.Coordinator;
 import io.quiver.shard.ShardOptions;
 import io.quiver.shard.ShardVerticle;
 import io.vertx.core.Vertx;
@@ -47,6 +48,8 @@ final class TestCluster implements AutoCloseable {
     ClusterNode node = ClusterNode.start(new ClusterOptions().clusterName("gateway-it-" + UUID.randomUUID())
         .host("127.0.0.1").port(freePort()).fastJoin(true), new VertxOptions());
     TestCluster c = new TestCluster(node, data);
+    // The coordinator is the one writer of the partition table (collection create waits for it).
+    node.vertx().deployVerticle(new Coordinator(node.view(), "", Coordinator.DEFAULT_TICK_MILLIS)).await();
     for (int i = 0; i < shards; i++) {
       c.startShard(i);
     }

@@ -50,9 +50,11 @@ final class ShardCommand implements Callable<Integer> {
     Observability observability = new Observability();
     ClusterNode node = Roles.join(cluster.toOptions(false), observability);
     try {
-      node.vertx().deployVerticle(new ShardVerticle(options, node.view(), node.memberId(), observability.registry()))
-          .compose(x -> node.vertx().deployVerticle(new Coordinator(node.view(), options.clusterToken(),
-              Coordinator.DEFAULT_TICK_MILLIS)))
+      // The coordinator first: a shard that starts with data waits until the coordinator merged its claim,
+      // and after a restart of the whole cluster the first shard is that coordinator.
+      node.vertx().deployVerticle(new Coordinator(node.view(), options.clusterToken(), Coordinator.DEFAULT_TICK_MILLIS))
+          .compose(x -> node.vertx().deployVerticle(new ShardVerticle(options, node.view(), node.memberId(),
+              observability.registry())))
           .await();
     } catch (RuntimeException e) {
       node.close();

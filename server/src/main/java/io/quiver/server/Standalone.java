@@ -39,15 +39,15 @@ public final class Standalone implements AutoCloseable {
     List<GatewayVerticle> gateways = GatewayVerticle.instances(node.view(), gatewayOptions, meters);
     GatewayVerticle gateway = gateways.get(0);
     try {
-      Future<String> deployed = Future.succeededFuture("");
+      // The coordinator first: a shard that starts with data waits until it has merged its claim.
+      String token = shardOptions.isEmpty() ? "" : shardOptions.get(0).clusterToken();
+      Future<String> deployed = node.vertx().deployVerticle(new Coordinator(node.view(), token, Coordinator.DEFAULT_TICK_MILLIS));
       for (ShardOptions o : shardOptions) {
         ShardVerticle shard = new ShardVerticle(o, node.view(), node.memberId(), meters);
         shards.add(shard);
         deployed = deployed.compose(x -> node.vertx().deployVerticle(shard));
       }
-      String token = shardOptions.isEmpty() ? "" : shardOptions.get(0).clusterToken();
-      deployed.compose(x -> node.vertx().deployVerticle(new Coordinator(node.view(), token, Coordinator.DEFAULT_TICK_MILLIS)))
-          .compose(x -> GatewayVerticle.deploy(node.vertx(), gateways)).await();
+      deployed.compose(x -> GatewayVerticle.deploy(node.vertx(), gateways)).await();
     } catch (RuntimeException e) {
       node.close();
       throw e;

@@ -35,7 +35,9 @@ import org.junit.jupiter.api.io.TempDir;
  * Partition moves when things go wrong, with real processes: the coordinator killed with SIGKILL in
  * the middle of moves (its successor finishes or rolls them back; nothing acknowledged is lost), and
  * an old owner frozen with SIGSTOP during moves and resumed later (moves complete; a late write that
- * carries the old epoch is refused by it).
+ * carries the old epoch is refused by it); and a collection created right after the coordinator was
+ * killed, whose partitions the next coordinator assigns (the coordinator is the only writer of the
+ * partition table).
  */
 class MoveFailureIT {
   private static final int DIM = 8;
@@ -141,6 +143,35 @@ class MoveFailureIT {
       vertx.close();
     }
     assertThat(http.get("/collections/moves/points/" + id).status()).isEqualTo(404);
+  }
+
+  @Test
+  void aCollectionCreatedAfterTheCoordinatorDiedGetsItsPartitionsFromTheNextOne() throws Exception {
+    TestHttp http = startCluster(2);
+    shards.remove(0).kill(); // the coordinator: the oldest data member
+
+    // Until Hazelcast has dropped the dead member nobody is coordinator: a create then answers 503
+    // shard_unavailable and leaves nothing behind, so the client's retry is a clean create.
+    JsonObject create = new JsonObject().put("name", "after").put("dimension", DIM).put("partitions", 4);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+    TestHttp.Response r = http.post("/collections", create);
+    while (r.status() == 503 && System.nanoTime() < deadline) {
+      assertThat(r.obj().getString("code")).isEqualTo("shard_unavailable");
+      r = http.post("/collections", create);
+    }
+    assertThat(r.status()).as(r.toString()).isEqualTo(200);
+
+    JsonArray partitions = http.get("/admin/partitions/after").obj().getJsonArray("partitions");
+    assertThat(partitions).hasSize(4);
+    for (int p = 0; p < 4; p++) {
+      assertThat(partitions.getJsonObject(p).getInteger("owner")).isEqualTo(1);
+    }
+    JsonObject point = new JsonObject().put("id", 7).put("values", ClusterChecks.vector(7, DIM));
+    assertThat(http.post("/collections/after/points", new JsonObject().put("points", new JsonArray().add(point))).status())
+        .isEqualTo(200);
+    assertThat(http.get("/collections/after/points/7").status()).isEqualTo(200);
+    assertThat(http.delete("/collections/after").status()).isEqualTo(200);
+    assertThat(http.get("/admin/partitions/after").status()).isEqualTo(404);
   }
 
   // ---------------------------------------------------------------- cluster

@@ -3,6 +3,7 @@ package io.quiver.shard;
 import io.quiver.cluster.ClusterView;
 import io.quiver.cluster.CollectionInfo;
 import io.quiver.cluster.PartitionMove;
+import io.quiver.cluster.PartitionTableWriter;
 import io.quiver.cluster.RebalancePlanner;
 import io.quiver.cluster.ShardChannel;
 import io.quiver.cluster.ShardInfo;
@@ -24,10 +25,16 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The rebalancer. Deployed once in every process that holds shards; only the one in the
- * coordinator (the oldest data member, {@link ClusterView#isCoordinator()}) acts. Every
- * {@link #tickMillis} it plans moves with {@link RebalancePlanner} (an even share per live shard,
- * nothing on draining shards) and carries out a few at a time:
+ * The coordinator: keeper of the partition table and rebalancer. Deployed once in every process that
+ * holds shards, before its shards (a shard that starts with data waits for its claim to be merged);
+ * only the one in the coordinator (the oldest data member, {@link ClusterView#isCoordinator()}) acts,
+ * and only through its {@link PartitionTableWriter}, the one writer of the table.
+ *
+ * <p>On every cluster change (and every tick) it reconciles the table with the catalog and the
+ * shards' claims ({@link PartitionTableWriter#reconcile}: new collections get owners, deleted ones go,
+ * claims are merged); this never waits behind a move. Every {@link #tickMillis} it plans moves with
+ * {@link RebalancePlanner} (an even share per live shard, nothing on draining shards) and carries out a
+ * few at a time:
  *
  * <ol>
  *   <li>record the move ({@code copying}) in Hazelcast;</li>
@@ -47,12 +54,21 @@ public final class Coordinator extends VerticleBase {
   public static final long DEFAULT_TICK_MILLIS = 1000;
   private static final long MOVE_TIMEOUT_NANOS = TimeUnit.MINUTES.toNanos(10);
   private static final long STEP_TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(30);
+  /** A reconcile that reads Hazelcast even when the local snapshots show nothing to do, every this many ticks. */
+  private static final long FULL_RECONCILE_TICKS = 30;
 
   private final ClusterView view;
   private final String clusterToken;
   private final long tickMillis;
+  private final PartitionTableWriter writer;
   private ShardChannel shards;
   private boolean running;
+  private boolean reconciling;
+  private boolean reconcileAgain;
+  private boolean stopped;
+  private long ticks = 1;
+  /** Cluster changes arrive on Hazelcast threads; the reconcile runs on this verticle's context. */
+  private final Runnable onChange = () -> context.runOnContext(v -> reconcile());
   private boolean tookOver;
   private long timer;
 
@@ -60,22 +76,61 @@ public final class Coordinator extends VerticleBase {
     this.view = view;
     this.clusterToken = clusterToken;
     this.tickMillis = tickMillis;
+    this.writer = new PartitionTableWriter(view);
   }
 
   @Override
   public Future<?> start() {
     shards = new ShardChannel(vertx, view, clusterToken);
     timer = vertx.setPeriodic(tickMillis, id -> tick());
+    view.addChangeListener(onChange);
+    reconcile();
     return Future.succeededFuture();
   }
 
   @Override
   public Future<?> stop() {
+    stopped = true;
+    view.removeChangeListener(onChange);
     vertx.cancelTimer(timer);
     return shards.close();
   }
 
+  /**
+   * Brings the table in line with catalog and claims; runs again when asked while running. Calls
+   * Hazelcast only when the local snapshots show work (every {@link #FULL_RECONCILE_TICKS} ticks
+   * regardless), so membership churn, a shutdown in particular, costs no cluster round trips.
+   */
+  private void reconcile() {
+    if (stopped || !view.isCoordinator()) {
+      return;
+    }
+    if (reconciling) {
+      reconcileAgain = true;
+      return;
+    }
+    if (!writer.hasWork() && ticks % FULL_RECONCILE_TICKS != 0) {
+      return;
+    }
+    reconciling = true;
+    reconcileAgain = false;
+    vertx.executeBlocking(writer::reconcile, false).onComplete(ar -> {
+      reconciling = false;
+      if (ar.failed()) {
+        LOG.warn("reconciling the partition table failed: {}", ar.cause().getMessage());
+      } else if (ar.result().changed()) {
+        LOG.info("partition table reconciled: {} claims merged, {} collections assigned, {} removed",
+            ar.result().claimsMerged(), ar.result().assigned(), ar.result().removed());
+      }
+      if (reconcileAgain && !stopped) {
+        reconcile();
+      }
+    });
+  }
+
   private void tick() {
+    ticks++;
+    reconcile();
     if (running) {
       return;
     }
@@ -133,7 +188,7 @@ public final class Coordinator extends VerticleBase {
         .setSourceShard(m.from()).setEpoch(m.epoch()).build();
     return view.recordMove(m)
         .compose(v -> shards.call(m.to(), ShardServiceGrpcClient.ReceivePartition, receive, "rebalance", System.nanoTime() + MOVE_TIMEOUT_NANOS))
-        .compose(ack -> view.flip(m))
+        .compose(ack -> vertx.executeBlocking(() -> writer.flip(m), false))
         .compose(flipped -> {
           if (!flipped) {
             return Future.failedFuture(new IllegalStateException("the partition table changed during the move"));

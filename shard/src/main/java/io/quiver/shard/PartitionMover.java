@@ -49,11 +49,13 @@ final class PartitionMover {
   private final ShardEngine engine;
   private final WorkerExecutor worker;
   private final ShardChannel peers;
+  private final ShardMetrics metrics;
 
-  PartitionMover(ShardEngine engine, WorkerExecutor worker, ShardChannel peers) {
+  PartitionMover(ShardEngine engine, WorkerExecutor worker, ShardChannel peers, ShardMetrics metrics) {
     this.engine = engine;
     this.worker = worker;
     this.peers = peers;
+    this.metrics = metrics;
   }
 
   Future<MoveAck> receive(ReceivePartitionRequest req) {
@@ -73,6 +75,7 @@ final class PartitionMover {
                   return finalTail.size();
                 }, false))))
         .map(tailRecords -> {
+          metrics.partitionReceived();
           LOG.info("{}: received partition {} of collection {} from shard {} ({} tail records) in {} ms", moveId,
               req.getPartition(), req.getSpec().getRef().getName(), source, tailRecords,
               (System.nanoTime() - started) / 1_000_000);
@@ -94,6 +97,7 @@ final class PartitionMover {
             + export.getSnapshotBytes() + " bytes"));
       }
       into.writeBytes(data.toByteArray());
+      metrics.movedBytes(data.size());
       return fetchSnapshot(source, req, export, moveId, into, offset + data.size());
     });
   }
@@ -112,9 +116,12 @@ final class PartitionMover {
     FetchTailRequest fetch = FetchTailRequest.newBuilder().setCollection(req.getSpec().getRef())
         .setPartition(req.getPartition()).setFromIndex(tail.size()).setMaxRecords(TAIL_BATCH).build();
     return call(source, ShardServiceGrpcClient.FetchTail, fetch, moveId).compose((FetchTailResponse r) -> {
+      long bytes = 0;
       for (TailRecord rec : r.getRecordsList()) {
         tail.add(new ShardEngine.TailRecord((byte) rec.getType(), rec.getBody().toByteArray()));
+        bytes += rec.getBody().size() + 1;
       }
+      metrics.movedBytes(bytes);
       boolean more = until >= 0 ? tail.size() < until : tail.size() < r.getTotal() && !r.getRecordsList().isEmpty();
       return more ? fetchTail(source, req, moveId, tail, until) : Future.succeededFuture(tail);
     });

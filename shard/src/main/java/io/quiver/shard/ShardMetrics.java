@@ -45,6 +45,8 @@ import java.util.function.LongConsumer;
  * quiver_shard_recovery_duration_seconds     time the last start spent recovering
  * quiver_shard_durability_profile{profile}   1 for the active profile (sync or async)
  * quiver_shard_calls_seconds_*{method,outcome} internal gRPC calls served
+ * quiver_shard_partitions_received_total     partitions this shard received in moves
+ * quiver_shard_move_received_bytes_total     bytes fetched from old owners in moves (snapshot + WAL tail)
  * </pre>
  *
  * Create before the engine (its WAL force listener comes from here), {@link #bind} once the engine
@@ -60,6 +62,8 @@ public final class ShardMetrics {
   private final Timer fsync;
   private final List<Meter> meters = new ArrayList<>();
   private final ConcurrentMap<String, Timer> calls = new ConcurrentHashMap<>();
+  private final java.util.concurrent.atomic.AtomicLong movedBytes = new java.util.concurrent.atomic.AtomicLong();
+  private final java.util.concurrent.atomic.AtomicLong partitionsReceived = new java.util.concurrent.atomic.AtomicLong();
   private final long startedMillis = System.currentTimeMillis();
   private volatile BooleanSupplier readOnly = () -> false;
 
@@ -114,6 +118,11 @@ public final class ShardMetrics {
         .description("background checkpoints that failed").tags(tags).register(registry));
     gauge("quiver.shard.recovery.duration", "time the last start spent recovering", engine,
         e -> e.recovery() == null ? 0 : e.recovery().duration().toMillis() / 1000.0, "seconds");
+    add(FunctionCounter.builder("quiver.shard.move.received", movedBytes, java.util.concurrent.atomic.AtomicLong::get)
+        .description("bytes fetched from old owners in partition moves (snapshot + WAL tail)").baseUnit("bytes")
+        .tags(tags).register(registry));
+    add(FunctionCounter.builder("quiver.shard.partitions.received", partitionsReceived,
+        java.util.concurrent.atomic.AtomicLong::get).description("partitions received in moves").tags(tags).register(registry));
     add(Gauge.builder("quiver.shard.durability.profile", () -> 1).description("1 for the active durability profile")
         .tags(tags).tag("profile", engine.durability().name().toLowerCase(java.util.Locale.ROOT))
         .strongReference(true).register(registry));
@@ -124,6 +133,16 @@ public final class ShardMetrics {
     calls.computeIfAbsent(method + ' ' + outcome, k -> add(Timer.builder("quiver.shard.calls")
         .description("internal gRPC calls served by the shard").tags(tags).tag("method", method).tag("outcome", outcome)
         .serviceLevelObjectives(CALL_BUCKETS).register(registry))).record(nanos, TimeUnit.NANOSECONDS);
+  }
+
+  /** Counts bytes fetched from an old owner during a partition move. */
+  void movedBytes(long bytes) {
+    movedBytes.addAndGet(bytes);
+  }
+
+  /** Counts one partition installed here by a move. */
+  void partitionReceived() {
+    partitionsReceived.incrementAndGet();
   }
 
   /** {@code GET /metrics} (JSON summary) and {@code GET /metrics/prometheus} on the shard's HTTP port. */
@@ -149,6 +168,8 @@ public final class ShardMetrics {
         .put("last_checkpoint", s.getLastCheckpoint().isEmpty() ? null : s.getLastCheckpoint())
         .put("read_only", readOnly())
         .put("degraded", s.getState().equals(ShardInfo.STATE_DEGRADED))
+        .put("move_received_bytes", movedBytes.get())
+        .put("partitions_received", partitionsReceived.get())
         .put("wal_fsync_count", fsync.count())
         .put("wal_fsync_mean_ms", fsync.mean(TimeUnit.MILLISECONDS));
   }

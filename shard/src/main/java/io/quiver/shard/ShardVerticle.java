@@ -39,6 +39,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class ShardVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(ShardVerticle.class);
+  /** How long a starting shard waits for the coordinator to merge what it holds into the partition table. */
+  static final java.time.Duration CLAIM_TIMEOUT = java.time.Duration.ofSeconds(60);
 
   private final ShardOptions options;
   private final ClusterView view;
@@ -107,7 +109,7 @@ public final class ShardVerticle extends VerticleBase {
     GrpcServer grpc = GrpcServer.server(vertx, new GrpcServerOptions().setMaxMessageSize(InternalApi.MAX_MESSAGE_BYTES));
     peers = new ShardChannel(vertx, view, options.clusterToken());
     grpc.addService(ShardServiceGrpcService.of(
-        new ShardGrpcService(engine, worker, status, new PartitionMover(engine, worker, peers), readOnly)));
+        new ShardGrpcService(engine, worker, status, new PartitionMover(engine, worker, peers, metrics), readOnly)));
     grpcHttp = vertx.createHttpServer(new HttpServerOptions().setHost(options.host()).setPort(options.grpcPort()));
     http = vertx.createHttpServer(new HttpServerOptions().setHost(options.host()).setPort(options.httpPort())
         .setHttp2ClearTextEnabled(false));
@@ -145,8 +147,9 @@ public final class ShardVerticle extends VerticleBase {
   }
 
   /**
-   * Tells the cluster what this shard holds (rebuilding catalog and partition table after a restart
-   * of the whole cluster), then deletes the collections the cluster says were dropped meanwhile.
+   * Tells the coordinator what this shard holds and waits until it is merged into the partition table
+   * (which also rebuilds catalog and table after a restart of the whole cluster), then deletes the
+   * collections the cluster says were dropped meanwhile.
    */
   private Future<Void> claim() {
     List<CollectionInfo> local = new ArrayList<>();
@@ -156,7 +159,7 @@ public final class ShardVerticle extends VerticleBase {
           c.partitions(), 0L));
       owned.put(c.uid(), engine.ownedEpochs(c.uid()));
     }
-    return view.claim(options.shardId(), local, owned, engine.droppedUids())
+    return view.claim(options.shardId(), local, owned, engine.droppedUids(), CLAIM_TIMEOUT)
         .compose(stale -> view.moves().compose(moves -> worker.executeBlocking(() -> {
           for (long uid : stale) {
             LOG.info("shard {} deletes collection {}: it was dropped or replaced while this shard was away",
