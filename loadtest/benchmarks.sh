@@ -187,12 +187,12 @@ fi
 
 # ---------------------------------------------------------------- issue 3: ingest through the gateway
 
-standalone() {   # standalone NAME DURABILITY [extra java opts]: starts a 2-shard standalone; sets $http, $shard_http, $sa_pid
+standalone() {   # standalone NAME DURABILITY [extra java opts]: starts a 2-shard standalone; sets $http, $grpc, $shard_http, $sa_pid
   local name="$1" durability="$2" opts="${3:-}"
-  http=$(free_port); shard_http=$(free_port)
+  http=$(free_port); grpc=$(free_port); shard_http=$(free_port)
   while [ "$shard_http" -ge 65000 ]; do shard_http=$(free_port); done
   start "$name" "Quiver standalone ready" QUIVER_HEAP="$STANDALONE_HEAP" QUIVER_JAVA_OPTS="$opts" -- standalone \
-    --shards 2 --http-port "$http" --grpc-port "$(free_port)" --shard-port 0 --shard-http-port "$shard_http" \
+    --shards 2 --http-port "$http" --grpc-port "$grpc" --shard-port 0 --shard-http-port "$shard_http" \
     --cluster-port "$(free_port)" --cluster-name "bench-$name-$$" --data "$work/data-$name" \
     --durability "$durability" --memory-budget-mb 768
   sa_pid=$started_pid
@@ -200,32 +200,36 @@ standalone() {   # standalone NAME DURABILITY [extra java opts]: starts a 2-shar
 
 if want i3-ingest; then
   for durability in sync async; do
-    log "issue 3: ingest through the gateway, $durability, batches of $BATCH, 8 writers"
+    log "issue 3: ingest through the gateway's public gRPC port, $durability, batches of $BATCH, 8 writers"
     standalone "i3-$durability" "$durability" "$jfr_forces"
-    bench "i3-ingest-$durability" ingest --url "http://127.0.0.1:$http" "${fmnist[@]}" --batch "$BATCH" \
-      --concurrency 8 --recreate
+    bench "i3-ingest-$durability" ingest --transport grpc --url "http://127.0.0.1:$grpc" "${fmnist[@]}" \
+      --batch "$BATCH" --concurrency 8 --recreate
     if ! succeeded "i3-ingest-$durability"; then
       log "  no batch of $BATCH succeeded: fallback run with batches of $FALLBACK_BATCH"
-      bench "i3-ingest-$durability-fallback" ingest --url "http://127.0.0.1:$http" "${fmnist[@]}" \
+      bench "i3-ingest-$durability-fallback" ingest --transport grpc --url "http://127.0.0.1:$grpc" "${fmnist[@]}" \
         --batch "$FALLBACK_BATCH" --concurrency 8
     fi
+    # Forces are counted right after the gRPC run, before the REST run adds its own.
     forces=$(count_forces "$sa_pid" "$work/i3-$durability.jfr")
     acked_report="$out/i3-ingest-$durability.json"
     succeeded "i3-ingest-$durability" || acked_report="$out/i3-ingest-$durability-fallback.json"
-    python3 - "$acked_report" "$forces" "$out/i3-forces-rest-$durability.json" <<'EOF'
+    python3 - "$acked_report" "$forces" "$out/i3-forces-$durability.json" <<'EOF'
 import json, sys
 report, forces, dest = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 try:
     ok = next(o["ok"] for p in json.load(open(report))["phases"] for o in p["ops"] if o["op"] == "upsert")
 except Exception:
     ok = 0
-json.dump({"batches_from": report.rsplit("/", 1)[-1],
-           "method": "JFR jdk.FileForce events (threshold 0) on *.wal files in the standalone JVM, whole process lifetime; "
-           "each acknowledged REST batch is split over 2 shards, each shard has its own WAL",
-           "wal_forces": forces, "acked_rest_batches": ok,
-           "wal_forces_per_acked_rest_batch": (forces / ok) if ok and forces >= 0 else None},
+json.dump({"batches_from": report.rsplit("/", 1)[-1], "transport": "grpc",
+           "method": "JFR jdk.FileForce events (threshold 0) on *.wal files in the standalone JVM, from its start to the "
+           "end of the gRPC ingest; each acknowledged batch is split over 2 shards, each shard has its own WAL",
+           "wal_forces": forces, "acked_batches": ok,
+           "wal_forces_per_acked_batch": (forces / ok) if ok and forces >= 0 else None},
           open(dest, "w"), indent=2)
 EOF
+    log "issue 3: the same over REST (JSON), $durability, for comparison"
+    bench "i3-ingest-rest-$durability" ingest --url "http://127.0.0.1:$http" "${fmnist[@]}" --batch "$BATCH" \
+      --concurrency 8 --recreate
     stop "$sa_pid"
   done
 fi
