@@ -253,23 +253,31 @@ fi
 
 if want i3-restart; then
   log "issue 3: restart-to-ready of a shard process holding $((RESTART_POINTS / 2)) points"
-  name="restart-$$"; cport=$(free_port); gw_http=$(free_port)
+  name="restart-$$"; cport=$(free_port); gw_http=$(free_port); gw_grpc=$(free_port)
   s0_http=$(free_port); s1_http=$(free_port)
   shard_args() {  # shard_args I HTTP_PORT
     echo shard --shard-id "$1" --host 127.0.0.1 --shard-port 0 --shard-http-port "$2" --data "$work/data-restart/s$1" \
       --cluster-name "$name" --cluster-port "$((cport + 1 + $1))" \
       --cluster-members "127.0.0.1:$((cport + 1)),127.0.0.1:$((cport + 2)),127.0.0.1:$cport" --memory-budget-mb 768
   }
+  # A shard JVM that exits normally leaves the class-data archive that bin/quiver maps at the next
+  # start (AppCDS, QUIVER_CDS_DIR), as on any machine that ran a shard before: one throwaway shard
+  # makes sure it is there and matches this jar.
+  warm_port=$(free_port)
+  start restart-warm "Quiver shard 9 ready" QUIVER_HEAP=1536m -- shard --shard-id 9 --host 127.0.0.1 --shard-port 0 \
+    --shard-http-port "$(free_port)" --data "$work/data-restart/warm" --cluster-name "$name-warm" \
+    --cluster-port "$warm_port" --cluster-members "127.0.0.1:$warm_port" --memory-budget-mb 768
+  stop "$started_pid"
   # shards first: the gateway is a Hazelcast lite member and needs a data member to join
   # shellcheck disable=SC2046
   start restart-s0 "Quiver shard 0 ready" QUIVER_HEAP=1536m -- $(shard_args 0 "$s0_http"); s0_pid=$started_pid
   # shellcheck disable=SC2046
   start restart-s1 "Quiver shard 1 ready" QUIVER_HEAP=1536m -- $(shard_args 1 "$s1_http"); s1_pid=$started_pid
   start restart-gw "Quiver gateway ready" QUIVER_HEAP=512m -- gateway --http-host 127.0.0.1 --http-port "$gw_http" \
-    --grpc-port "$(free_port)" --cluster-name "$name" --cluster-port "$cport" \
+    --grpc-port "$gw_grpc" --cluster-name "$name" --cluster-port "$cport" \
     --cluster-members "127.0.0.1:$((cport + 1)),127.0.0.1:$((cport + 2))"
   gw_pid=$started_pid
-  bench i3-restart-load ingest --url "http://127.0.0.1:$gw_http" --dataset fashion-mnist --points "$RESTART_POINTS" \
+  bench i3-restart-load ingest --transport grpc --url "http://127.0.0.1:$gw_grpc" --dataset fashion-mnist --points "$RESTART_POINTS" \
     --queries 1 --batch "$I4_BATCH" --concurrency 8 --recreate
   before=$(shard_ready_json "$s0_http")
   kill -9 "$s0_pid"; wait "$s0_pid" 2>/dev/null || true
@@ -283,18 +291,29 @@ if want i3-restart; then
     if [ "$code" = 200 ]; then ready_ms=$(( ($(date +%s%N) - t0) / 1000000 )); break; fi
     sleep 0.05
   done
-  python3 - "$before" "$work/restart-ready.json" "$ready_ms" "$out/i3-restart-process.json" <<'EOF'
-import json, sys
+  python3 - "$before" "$work/restart-ready.json" "$ready_ms" "$out/i3-restart-process.json" "$work/restart-s0b.err" <<'EOF'
+import json, re, sys
 before = json.loads(sys.argv[1] or "{}").get("checks", {})
 try:
     after = json.load(open(sys.argv[2])).get("checks", {})
 except Exception:
     after = {}
+# The shard logs each start-up step with the milliseconds since its JVM started (ShardCommand).
+steps = {}
+try:
+    for line in open(sys.argv[5], errors="replace"):
+        m = re.search(r"start-up: (.*?) \((\d+) ms since JVM start\)", line)
+        if m:
+            steps[m.group(1)] = int(m.group(2))
+except OSError:
+    pass
 json.dump({"method": "SIGKILL shard 0 (a separate bin/quiver shard process) after the load, start it again, poll its /ready "
-           "every 50 ms; spawn_to_ready_ms includes JVM start, Hazelcast join and recovery; recovery_ms is the shard's own figure",
+           "every 50 ms; spawn_to_ready_ms includes JVM start, Hazelcast join and recovery (recovery runs while the "
+           "shard joins); recovery_ms is the shard's own figure; startup_steps_ms are the shard's log lines, ms since "
+           "its JVM started",
            "points_before": before.get("points"), "points_after": after.get("points"),
            "spawn_to_ready_ms": int(sys.argv[3]), "recovery_ms": after.get("recovery_ms"),
-           "wal_bytes_before": before.get("wal_bytes")}, open(sys.argv[4], "w"), indent=2)
+           "startup_steps_ms": steps, "wal_bytes_before": before.get("wal_bytes")}, open(sys.argv[4], "w"), indent=2)
 EOF
   stop "$gw_pid"; stop "$s0_pid"; stop "$s1_pid"
   rm -rf "$work/data-restart"
