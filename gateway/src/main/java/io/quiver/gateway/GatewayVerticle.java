@@ -3,6 +3,7 @@ package io.quiver.gateway;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quiver.cluster.ClusterView;
+import io.quiver.common.InternalApi;
 import io.quiver.proto.v1.QuiverGrpcService;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -92,7 +93,7 @@ public final class GatewayVerticle extends VerticleBase {
     // it (java.net.http does by default) intermittently got a response they could not frame.
     http = vertx.createHttpServer(serverOptions(options.httpHost(), options.httpPort()).setCompressionSupported(false)
         .setHttp2ClearTextEnabled(false));
-    grpcHttp = vertx.createHttpServer(serverOptions(options.httpHost(), options.grpcPort()));
+    grpcHttp = vertx.createHttpServer(InternalApi.withGrpcWindows(serverOptions(options.httpHost(), options.grpcPort())));
     String scheme = options.tlsEnabled() ? "TLS" : "plain text";
     return http.requestHandler(rest.router(vertx)).listen()
         .compose(s -> grpcHttp.requestHandler(grpc).listen())

@@ -7,6 +7,7 @@ import com.google.protobuf.NullValue;
 import com.google.protobuf.Struct;
 import com.google.protobuf.Value;
 import io.quiver.common.ErrorCode;
+import io.quiver.common.InternalApi;
 import io.quiver.proto.v1.CreateCollectionRequest;
 import io.quiver.proto.v1.DeleteCollectionRequest;
 import io.quiver.proto.v1.GetPointRequest;
@@ -91,6 +92,7 @@ public final class GrpcTransport implements Transport {
     this.timeoutMs = timeoutMs;
     HttpClientOptions http = new HttpClientOptions().setProtocolVersion(HttpVersion.HTTP_2).setHttp2ClearTextUpgrade(false)
         .setTcpNoDelay(true).setHttp2MultiplexingLimit(1);
+    InternalApi.withGrpcWindows(http);
     HttpClient httpClient = vertx.createHttpClient(http, new PoolOptions().setHttp2MaxSize(connections).setMaxWaitQueueSize(-1));
     this.client = GrpcClient.client(vertx, httpClient);
   }

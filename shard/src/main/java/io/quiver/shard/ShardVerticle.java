@@ -116,7 +116,8 @@ public final class ShardVerticle extends VerticleBase {
     peers = new ShardChannel(vertx, view, options.clusterToken());
     grpc.addService(ShardServiceGrpcService.of(
         new ShardGrpcService(engine, worker, status, new PartitionMover(engine, worker, peers), readOnly)));
-    grpcHttp = vertx.createHttpServer(new HttpServerOptions().setHost(options.host()).setPort(options.grpcPort()));
+    grpcHttp = vertx.createHttpServer(InternalApi.withGrpcWindows(
+        new HttpServerOptions().setHost(options.host()).setPort(options.grpcPort())));
     http = vertx.createHttpServer(new HttpServerOptions().setHost(options.host()).setPort(options.httpPort())
         .setHttp2ClearTextEnabled(false));
 
