@@ -65,11 +65,16 @@ def errors_note(o):
 
 
 # ---- issue 3
+def via(report):
+    """The transport a bench report was measured with: grpc, or rest (also for reports older than --transport)."""
+    return "gRPC" if (report or {}).get("parameters", {}).get("transport") == "grpc" else "REST"
+
+
 for dur, target in (("sync", 20000), ("async", 50000)):
     r = load(f"i3-ingest-{dur}.json")
     o = op(r, "ingest", "upsert")
     v = checks(r).get("points_per_s") if r else None
-    add(3, f"ingest {dur} via gateway, batches of 256, 8 writers", v, "points/s", f">= {target:,}",
+    add(3, f"ingest {dur} via gateway ({via(r)}), batches of 256, 8 writers", v, "points/s", f">= {target:,}",
         v is not None and v >= target and not (o and o["errors"]), f"i3-ingest-{dur}.json",
         (f"batch p50 {o['latency_ms']['p50']:.0f} ms p99 {o['latency_ms']['p99']:.0f} ms; " if o and o["ok"] else "")
         + errors_note(o))
@@ -78,14 +83,25 @@ for dur, target in (("sync", 20000), ("async", 50000)):
         fo_ = op(fb, "ingest", "upsert")
         bsz = fb.get("parameters", {}).get("batch")
         fv = checks(fb).get("points_per_s")
-        add(3, f"FALLBACK ingest {dur} via gateway, batches of {bsz}, 8 writers", fv, "points/s", f">= {target:,}",
-            fv is not None and fv >= target, f"i3-ingest-{dur}-fallback.json",
+        add(3, f"FALLBACK ingest {dur} via gateway ({via(fb)}), batches of {bsz}, 8 writers", fv, "points/s",
+            f">= {target:,}", fv is not None and fv >= target, f"i3-ingest-{dur}-fallback.json",
             "the issue's batch of 256 got no successful answer; " + errors_note(fo_))
-    f = load(f"i3-forces-rest-{dur}.json")
+    rr = load(f"i3-ingest-rest-{dur}.json")
+    if rr:
+        ro = op(rr, "ingest", "upsert")
+        add(3, f"ingest {dur} via gateway (REST JSON, for comparison), batches of 256, 8 writers",
+            checks(rr).get("points_per_s"), "points/s", "report", None, f"i3-ingest-rest-{dur}.json",
+            (f"batch p50 {ro['latency_ms']['p50']:.0f} ms p99 {ro['latency_ms']['p99']:.0f} ms; " if ro and ro["ok"] else "")
+            + errors_note(ro))
+    f, fname = load(f"i3-forces-{dur}.json"), f"i3-forces-{dur}.json"
+    if f is None:  # reports from before the gRPC ingest: REST batches
+        f, fname = load(f"i3-forces-rest-{dur}.json"), f"i3-forces-rest-{dur}.json"
     if f:
-        add(3, f"WAL forces per acknowledged REST batch ({dur}, 2 shards)", f.get("wal_forces_per_acked_rest_batch"),
-            "forces/batch", "report (< 1 = group commit)", None, f"i3-forces-rest-{dur}.json",
-            f"{f.get('wal_forces')} forces, {f.get('acked_rest_batches')} batches")
+        how = "gRPC" if f.get("transport") == "grpc" else "REST"
+        add(3, f"WAL forces per acknowledged {how} batch ({dur}, 2 shards)",
+            f.get("wal_forces_per_acked_batch", f.get("wal_forces_per_acked_rest_batch")),
+            "forces/batch", "report (< 1 = group commit)", None, fname,
+            f"{f.get('wal_forces')} forces, {f.get('acked_batches', f.get('acked_rest_batches'))} batches")
     e = load(f"i3-engine-ingest-{dur}.json")
     if e:
         c = checks(e)

@@ -191,12 +191,12 @@ fi
 
 # ---------------------------------------------------------------- issue 3: ingest through the gateway
 
-standalone() {   # standalone NAME DURABILITY [extra java opts]: starts a 2-shard standalone; sets $http, $shard_http, $sa_pid
+standalone() {   # standalone NAME DURABILITY [extra java opts]: starts a 2-shard standalone; sets $http, $grpc, $shard_http, $sa_pid
   local name="$1" durability="$2" opts="${3:-}"
-  http=$(free_port); shard_http=$(free_port)
+  http=$(free_port); grpc=$(free_port); shard_http=$(free_port)
   while [ "$shard_http" -ge 65000 ]; do shard_http=$(free_port); done
   start "$name" "Quiver standalone ready" QUIVER_HEAP="$STANDALONE_HEAP" QUIVER_JAVA_OPTS="$opts" -- standalone \
-    --shards 2 --http-port "$http" --grpc-port "$(free_port)" --shard-port 0 --shard-http-port "$shard_http" \
+    --shards 2 --http-port "$http" --grpc-port "$grpc" --shard-port 0 --shard-http-port "$shard_http" \
     --cluster-port "$(free_port)" --cluster-name "bench-$name-$$" --data "$work/data-$name" \
     --durability "$durability" --memory-budget-mb 768
   sa_pid=$started_pid
@@ -204,32 +204,36 @@ standalone() {   # standalone NAME DURABILITY [extra java opts]: starts a 2-shar
 
 if want i3-ingest; then
   for durability in sync async; do
-    log "issue 3: ingest through the gateway, $durability, batches of $BATCH, 8 writers"
+    log "issue 3: ingest through the gateway's public gRPC port, $durability, batches of $BATCH, 8 writers"
     standalone "i3-$durability" "$durability" "$jfr_forces"
-    bench "i3-ingest-$durability" ingest --url "http://127.0.0.1:$http" "${fmnist[@]}" --batch "$BATCH" \
-      --concurrency 8 --recreate
+    bench "i3-ingest-$durability" ingest --transport grpc --url "http://127.0.0.1:$grpc" "${fmnist[@]}" \
+      --batch "$BATCH" --concurrency 8 --recreate
     if ! succeeded "i3-ingest-$durability"; then
       log "  no batch of $BATCH succeeded: fallback run with batches of $FALLBACK_BATCH"
-      bench "i3-ingest-$durability-fallback" ingest --url "http://127.0.0.1:$http" "${fmnist[@]}" \
+      bench "i3-ingest-$durability-fallback" ingest --transport grpc --url "http://127.0.0.1:$grpc" "${fmnist[@]}" \
         --batch "$FALLBACK_BATCH" --concurrency 8
     fi
+    # Forces are counted right after the gRPC run, before the REST run adds its own.
     forces=$(count_forces "$sa_pid" "$work/i3-$durability.jfr")
     acked_report="$out/i3-ingest-$durability.json"
     succeeded "i3-ingest-$durability" || acked_report="$out/i3-ingest-$durability-fallback.json"
-    python3 - "$acked_report" "$forces" "$out/i3-forces-rest-$durability.json" <<'EOF'
+    python3 - "$acked_report" "$forces" "$out/i3-forces-$durability.json" <<'EOF'
 import json, sys
 report, forces, dest = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 try:
     ok = next(o["ok"] for p in json.load(open(report))["phases"] for o in p["ops"] if o["op"] == "upsert")
 except Exception:
     ok = 0
-json.dump({"batches_from": report.rsplit("/", 1)[-1],
-           "method": "JFR jdk.FileForce events (threshold 0) on *.wal files in the standalone JVM, whole process lifetime; "
-           "each acknowledged REST batch is split over 2 shards, each shard has its own WAL",
-           "wal_forces": forces, "acked_rest_batches": ok,
-           "wal_forces_per_acked_rest_batch": (forces / ok) if ok and forces >= 0 else None},
+json.dump({"batches_from": report.rsplit("/", 1)[-1], "transport": "grpc",
+           "method": "JFR jdk.FileForce events (threshold 0) on *.wal files in the standalone JVM, from its start to the "
+           "end of the gRPC ingest; each acknowledged batch is split over 2 shards, each shard has its own WAL",
+           "wal_forces": forces, "acked_batches": ok,
+           "wal_forces_per_acked_batch": (forces / ok) if ok and forces >= 0 else None},
           open(dest, "w"), indent=2)
 EOF
+    log "issue 3: the same over REST (JSON), $durability, for comparison"
+    bench "i3-ingest-rest-$durability" ingest --url "http://127.0.0.1:$http" "${fmnist[@]}" --batch "$BATCH" \
+      --concurrency 8 --recreate
     stop "$sa_pid"
   done
 fi
@@ -253,23 +257,31 @@ fi
 
 if want i3-restart; then
   log "issue 3: restart-to-ready of a shard process holding $((RESTART_POINTS / 2)) points"
-  name="restart-$$"; cport=$(free_port); gw_http=$(free_port)
+  name="restart-$$"; cport=$(free_port); gw_http=$(free_port); gw_grpc=$(free_port)
   s0_http=$(free_port); s1_http=$(free_port)
   shard_args() {  # shard_args I HTTP_PORT
     echo shard --shard-id "$1" --host 127.0.0.1 --shard-port 0 --shard-http-port "$2" --data "$work/data-restart/s$1" \
       --cluster-name "$name" --cluster-port "$((cport + 1 + $1))" \
       --cluster-members "127.0.0.1:$((cport + 1)),127.0.0.1:$((cport + 2)),127.0.0.1:$cport" --memory-budget-mb 768
   }
+  # A shard JVM that exits normally leaves the class-data archive that bin/quiver maps at the next
+  # start (AppCDS, QUIVER_CDS_DIR), as on any machine that ran a shard before: one throwaway shard
+  # makes sure it is there and matches this jar.
+  warm_port=$(free_port)
+  start restart-warm "Quiver shard 9 ready" QUIVER_HEAP=1536m -- shard --shard-id 9 --host 127.0.0.1 --shard-port 0 \
+    --shard-http-port "$(free_port)" --data "$work/data-restart/warm" --cluster-name "$name-warm" \
+    --cluster-port "$warm_port" --cluster-members "127.0.0.1:$warm_port" --memory-budget-mb 768
+  stop "$started_pid"
   # shards first: the gateway is a Hazelcast lite member and needs a data member to join
   # shellcheck disable=SC2046
   start restart-s0 "Quiver shard 0 ready" QUIVER_HEAP=1536m -- $(shard_args 0 "$s0_http"); s0_pid=$started_pid
   # shellcheck disable=SC2046
   start restart-s1 "Quiver shard 1 ready" QUIVER_HEAP=1536m -- $(shard_args 1 "$s1_http"); s1_pid=$started_pid
   start restart-gw "Quiver gateway ready" QUIVER_HEAP=512m -- gateway --http-host 127.0.0.1 --http-port "$gw_http" \
-    --grpc-port "$(free_port)" --cluster-name "$name" --cluster-port "$cport" \
+    --grpc-port "$gw_grpc" --cluster-name "$name" --cluster-port "$cport" \
     --cluster-members "127.0.0.1:$((cport + 1)),127.0.0.1:$((cport + 2))"
   gw_pid=$started_pid
-  bench i3-restart-load ingest --url "http://127.0.0.1:$gw_http" --dataset fashion-mnist --points "$RESTART_POINTS" \
+  bench i3-restart-load ingest --transport grpc --url "http://127.0.0.1:$gw_grpc" --dataset fashion-mnist --points "$RESTART_POINTS" \
     --queries 1 --batch "$I4_BATCH" --concurrency 8 --recreate
   before=$(shard_ready_json "$s0_http")
   kill -9 "$s0_pid"; wait "$s0_pid" 2>/dev/null || true
@@ -283,18 +295,29 @@ if want i3-restart; then
     if [ "$code" = 200 ]; then ready_ms=$(( ($(date +%s%N) - t0) / 1000000 )); break; fi
     sleep 0.05
   done
-  python3 - "$before" "$work/restart-ready.json" "$ready_ms" "$out/i3-restart-process.json" <<'EOF'
-import json, sys
+  python3 - "$before" "$work/restart-ready.json" "$ready_ms" "$out/i3-restart-process.json" "$work/restart-s0b.err" <<'EOF'
+import json, re, sys
 before = json.loads(sys.argv[1] or "{}").get("checks", {})
 try:
     after = json.load(open(sys.argv[2])).get("checks", {})
 except Exception:
     after = {}
+# The shard logs each start-up step with the milliseconds since its JVM started (ShardCommand).
+steps = {}
+try:
+    for line in open(sys.argv[5], errors="replace"):
+        m = re.search(r"start-up: (.*?) \((\d+) ms since JVM start\)", line)
+        if m:
+            steps[m.group(1)] = int(m.group(2))
+except OSError:
+    pass
 json.dump({"method": "SIGKILL shard 0 (a separate bin/quiver shard process) after the load, start it again, poll its /ready "
-           "every 50 ms; spawn_to_ready_ms includes JVM start, Hazelcast join and recovery; recovery_ms is the shard's own figure",
+           "every 50 ms; spawn_to_ready_ms includes JVM start, Hazelcast join and recovery (recovery runs while the "
+           "shard joins); recovery_ms is the shard's own figure; startup_steps_ms are the shard's log lines, ms since "
+           "its JVM started",
            "points_before": before.get("points"), "points_after": after.get("points"),
            "spawn_to_ready_ms": int(sys.argv[3]), "recovery_ms": after.get("recovery_ms"),
-           "wal_bytes_before": before.get("wal_bytes")}, open(sys.argv[4], "w"), indent=2)
+           "startup_steps_ms": steps, "wal_bytes_before": before.get("wal_bytes")}, open(sys.argv[4], "w"), indent=2)
 EOF
   stop "$gw_pid"; stop "$s0_pid"; stop "$s1_pid"
   rm -rf "$work/data-restart"

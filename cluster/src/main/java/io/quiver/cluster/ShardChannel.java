@@ -29,7 +29,7 @@ public final class ShardChannel {
     this.view = view;
     this.clusterToken = clusterToken;
     this.grpc = GrpcClient.client(vertx, new GrpcClientOptions().setMaxMessageSize(InternalApi.MAX_MESSAGE_BYTES),
-        new HttpClientOptions().setHttp2MultiplexingLimit(1000).setConnectTimeout(1000));
+        InternalApi.withGrpcWindows(new HttpClientOptions().setHttp2MultiplexingLimit(1000).setConnectTimeout(1000)));
   }
 
   /** One unary call to live shard {@code shardId}, due by {@code deadlineNanos} (System.nanoTime()). */

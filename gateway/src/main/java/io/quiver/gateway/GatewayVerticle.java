@@ -3,6 +3,7 @@ package io.quiver.gateway;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quiver.cluster.ClusterView;
+import io.quiver.common.InternalApi;
 import io.quiver.proto.v1.QuiverGrpcService;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -151,7 +152,7 @@ public final class GatewayVerticle extends VerticleBase {
     int grpcPort = options.grpcPort() == 0 ? shared.randomGrpcPort : options.grpcPort();
     http = vertx.createHttpServer(serverOptions(options.httpHost(), restPort).setCompressionSupported(false)
         .setHttp2ClearTextEnabled(false));
-    grpcHttp = vertx.createHttpServer(serverOptions(options.httpHost(), grpcPort));
+    grpcHttp = vertx.createHttpServer(InternalApi.withGrpcWindows(serverOptions(options.httpHost(), grpcPort)));
     String scheme = options.tlsEnabled() ? "TLS" : "plain text";
     return http.requestHandler(rest.router(vertx)).listen()
         .compose(s -> grpcHttp.requestHandler(grpc).listen())

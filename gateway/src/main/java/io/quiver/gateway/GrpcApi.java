@@ -1,6 +1,7 @@
 package io.quiver.gateway;
 
 import com.google.protobuf.Descriptors;
+import com.google.protobuf.Internal;
 import io.quiver.cluster.Partitioning;
 import io.quiver.common.ErrorCode;
 import io.quiver.common.QuiverException;
@@ -436,8 +437,15 @@ public final class GrpcApi implements Service {
       throw QuiverException.invalid(field + " has " + values.size() + " values; at most " + options.maxDimension() + " are allowed");
     }
     float[] out = new float[values.size()];
-    for (int i = 0; i < out.length; i++) {
-      out[i] = values.get(i);
+    if (values instanceof Internal.FloatList packed) {
+      // What the parser produces for a repeated float: read without boxing each value.
+      for (int i = 0; i < out.length; i++) {
+        out[i] = packed.getFloat(i);
+      }
+    } else {
+      for (int i = 0; i < out.length; i++) {
+        out[i] = values.get(i);
+      }
     }
     return out;
   }

@@ -208,6 +208,26 @@ class GrpcApiIT {
   }
 
   @Test
+  void upsertPointsErrorsMapToTheStatusOfTheApiTable() {
+    ok(grpc.call(QuiverGrpcClient.CreateCollection, CreateCollectionRequest.newBuilder().setName("upserrs").setDimension(DIM).setPartitions(2).build()));
+    UpsertPointsRequest.Builder wrongDim = UpsertPointsRequest.newBuilder().setCollection("upserrs");
+    wrongDim.addPoints(Point.newBuilder().setId(1).addAllValues(java.util.Collections.nCopies(DIM, 0.5f)));
+    wrongDim.addPoints(Point.newBuilder().setId(2).addAllValues(java.util.Collections.nCopies(DIM + 1, 0.5f)));
+    assertError(grpc.call(QuiverGrpcClient.UpsertPoints, wrongDim.build()), GrpcStatus.INVALID_ARGUMENT, "invalid_argument");
+    UpsertPointsRequest.Builder nan = UpsertPointsRequest.newBuilder().setCollection("upserrs");
+    nan.addPoints(Point.newBuilder().setId(3).addAllValues(java.util.Collections.nCopies(DIM, Float.NaN)));
+    assertError(grpc.call(QuiverGrpcClient.UpsertPoints, nan.build()), GrpcStatus.INVALID_ARGUMENT, "invalid_argument");
+    assertError(grpc.call(QuiverGrpcClient.UpsertPoints, UpsertPointsRequest.newBuilder().setCollection("upserrs").build()),
+        GrpcStatus.INVALID_ARGUMENT, "invalid_argument");
+    UpsertPointsRequest.Builder unknown = UpsertPointsRequest.newBuilder().setCollection("nosuchcollection");
+    unknown.addPoints(Point.newBuilder().setId(1).addAllValues(java.util.Collections.nCopies(DIM, 0.5f)));
+    assertError(grpc.call(QuiverGrpcClient.UpsertPoints, unknown.build()), GrpcStatus.NOT_FOUND, "not_found");
+    // Nothing of a refused batch was written.
+    assertError(grpc.call(QuiverGrpcClient.GetPoint, GetPointRequest.newBuilder().setCollection("upserrs").setId(1).build()),
+        GrpcStatus.NOT_FOUND, "not_found");
+  }
+
+  @Test
   void checksTheSameSizeLimitsAsRestBeforeBuildingAnything() {
     ok(grpc.call(QuiverGrpcClient.CreateCollection, CreateCollectionRequest.newBuilder().setName("limits").setDimension(DIM).build()));
     UpsertPointRequest.Builder tooWide = UpsertPointRequest.newBuilder().setCollection("limits").setId(1);

@@ -15,7 +15,8 @@ public final class Options {
   /** Where to send requests and how. */
   public static final class Connection {
     @Option(names = "--url", defaultValue = "http://127.0.0.1:8080",
-        description = "Gateway base URL; the only address the tool sends requests to (default ${DEFAULT-VALUE}).")
+        description = "Gateway base URL (its REST port; with --transport grpc its public gRPC port, e.g. "
+            + "http://127.0.0.1:9090); the only address the tool sends requests to (default ${DEFAULT-VALUE}).")
     String url;
 
     @Option(names = "--api-key", defaultValue = "${env:QUIVER_API_KEY}",
@@ -27,11 +28,12 @@ public final class Options {
     Duration timeout;
 
     @Option(names = "--connections", defaultValue = "32",
-        description = "HTTP/1.1 connections in the pool (default ${DEFAULT-VALUE}).")
+        description = "Connections in the pool: HTTP/1.1 for rest, HTTP/2 with one call each for grpc (default ${DEFAULT-VALUE}).")
     int connections;
 
     @Option(names = "--transport", defaultValue = "rest",
-        description = "Transport: rest (gRPC not implemented yet) (default ${DEFAULT-VALUE}).")
+        description = "Transport: rest (JSON) or grpc (quiver.v1, packed f32 vectors; search filters are not supported) "
+            + "(default ${DEFAULT-VALUE}).")
     String transport;
   }
 

@@ -65,8 +65,7 @@ public abstract class ScenarioCommand implements Callable<Integer> {
     Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2).setWorkerPoolSize(4));
     Transport transport = null;
     try {
-      transport = needsTransport() ? new RestTransport(vertx, connection.url, connection.apiKey,
-          connection.timeout.toMillis(), connection.connections) : null;
+      transport = needsTransport() ? transport(vertx) : null;
       BenchRun run = new BenchRun(vertx, transport, System::nanoTime, output.quiet ? null : err);
       execute(run);
       Report report = run.report(spec.name(), parameters());
@@ -89,6 +88,13 @@ public abstract class ScenarioCommand implements Callable<Integer> {
     }
   }
 
+  private Transport transport(Vertx vertx) {
+    long timeoutMs = connection.timeout.toMillis();
+    return "grpc".equals(connection.transport)
+        ? new GrpcTransport(vertx, connection.url, connection.apiKey, timeoutMs, connection.connections)
+        : new RestTransport(vertx, connection.url, connection.apiKey, timeoutMs, connection.connections);
+  }
+
   /** False for scenarios that drive the engine in-process and send no request (their --url is unused). */
   protected boolean needsTransport() {
     return true;
@@ -96,8 +102,8 @@ public abstract class ScenarioCommand implements Callable<Integer> {
 
   /** Checks shared options; subclasses add their own and call super. */
   protected void validate() {
-    if (!"rest".equals(connection.transport)) {
-      throw new IllegalArgumentException("--transport " + connection.transport + " is not implemented (rest only)");
+    if (!"rest".equals(connection.transport) && !"grpc".equals(connection.transport)) {
+      throw new IllegalArgumentException("--transport must be rest or grpc, got " + connection.transport);
     }
     if (!COLLECTION_NAME.matcher(collection.name).matches()) {
       throw new IllegalArgumentException("--collection must match " + COLLECTION_NAME.pattern());

@@ -5,8 +5,8 @@ import io.vertx.core.json.JsonObject;
 import java.util.List;
 
 /**
- * The operations of the Quiver public API that the bench scenarios drive. A REST implementation exists
- * ({@link RestTransport}); a gRPC one can be added behind the same interface.
+ * The operations of the Quiver public API that the bench scenarios drive, over REST ({@link RestTransport})
+ * or the public gRPC API ({@link GrpcTransport}).
  *
  * <p>Implementations must be thread-safe and non-blocking. Returned futures never fail: every outcome,
  * including transport errors, is a {@link Reply}, so the load driver can count it.

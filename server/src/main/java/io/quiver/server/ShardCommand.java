@@ -3,7 +3,9 @@ package io.quiver.server;
 import io.quiver.cluster.ClusterNode;
 import io.quiver.shard.ShardOptions;
 import io.quiver.shard.Coordinator;
+import io.quiver.shard.EarlyRecovery;
 import io.quiver.shard.ShardVerticle;
+import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -11,11 +13,14 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Option;
 
 /** {@code quiver shard}: one shard process (a Kubernetes pod or a Compose service). */
 @Command(name = "shard", mixinStandardHelpOptions = true, description = "Run one shard process.")
 final class ShardCommand implements Callable<Integer> {
+  private static final Logger LOG = LoggerFactory.getLogger(ShardCommand.class);
   private static final Pattern ORDINAL = Pattern.compile(".*-(\\d+)$");
 
   @Option(names = "--shard-id", defaultValue = "${env:QUIVER_SHARD_ID}",
@@ -48,23 +53,38 @@ final class ShardCommand implements Callable<Integer> {
     ShardOptions options = storage.apply(new ShardOptions(), data).shardId(id).host(host).advertisedHost(advertisedHost)
         .grpcPort(shardPort).httpPort(shardHttpPort).clusterToken(cluster.clusterToken);
     Observability observability = new Observability();
-    ClusterNode node = Roles.join(cluster.toOptions(false), observability);
+    // Recovery needs nothing from the cluster: it runs while this process joins.
+    EarlyRecovery early = EarlyRecovery.start(options);
+    LOG.info("shard {} start-up: recovery started, joining the cluster ({} ms since JVM start)", id, sinceJvmStart());
+    ClusterNode node;
+    try {
+      node = Roles.join(cluster.toOptions(false), observability);
+    } catch (RuntimeException e) {
+      early.abandon();
+      throw e;
+    }
+    LOG.info("shard {} start-up: joined the cluster ({} ms since JVM start)", id, sinceJvmStart());
     try {
       // The coordinator first: a shard that starts with data waits until the coordinator merged its claim,
       // and after a restart of the whole cluster the first shard is that coordinator.
       node.vertx().deployVerticle(new Coordinator(node.view(), options.clusterToken(), Coordinator.DEFAULT_TICK_MILLIS))
           .compose(x -> node.vertx().deployVerticle(new ShardVerticle(options, node.view(), node.memberId(),
-              observability.registry())))
+              observability.registry(), early)))
           .await();
     } catch (RuntimeException e) {
       node.close();
       throw e;
     }
+    LOG.info("shard {} start-up: serving and registered ({} ms since JVM start)", id, sinceJvmStart());
     System.out.println("Quiver shard " + id + " ready: gRPC " + options.advertisedHost() + ":" + shardPort
         + " HTTP " + shardHttpPort + ", data " + data);
     System.out.flush();
     Roles.runUntilSignalled(node);
     return 0;
+  }
+
+  private static long sinceJvmStart() {
+    return ManagementFactory.getRuntimeMXBean().getUptime();
   }
 
   private static int ordinalFromHostname() throws Exception {

@@ -88,6 +88,25 @@ class BenchSmokeIT {
 
   @Test
   @Order(2)
+  void ingestOverTheGatewaysGrpcPortLoadsEveryPoint() throws Exception {
+    Path report = dir.resolve("ingest-grpc.json");
+    List<String> args = new ArrayList<>(List.of("ingest", "--transport", "grpc", "--url",
+        "http://127.0.0.1:" + cluster.grpcPort(), "--dataset", "synthetic", "--points", Integer.toString(POINTS),
+        "--dim", Integer.toString(DIM), "--queries", "50", "--quiet", "--collection", "bench_grpc", "--recreate",
+        "--batch", "256", "--report", report.toString()));
+    assertThat(bench(args)).as("bench " + args).isZero();
+    JsonObject r = wellFormed(report, "ingest");
+    JsonObject upsert = op(r, "ingest", "upsert");
+    assertThat(upsert.getLong("sent")).isEqualTo((POINTS + 255) / 256);
+    assertThat(upsert.getLong("errors")).as("errors " + upsert.getJsonObject("errors_by_code")).isZero();
+    assertThat(new TestHttp(cluster.httpPort()).get("/collections/bench_grpc").obj().getLong("point_count"))
+        .isEqualTo(POINTS);
+    JsonObject point = new TestHttp(cluster.httpPort()).get("/collections/bench_grpc/points/7").obj();
+    assertThat(point.getJsonObject("payload").containsKey("label")).as("payload sent as a Struct: " + point).isTrue();
+  }
+
+  @Test
+  @Order(2)
   void searchRunsInEveryModeWithAndWithoutFilterAndBatched() throws Exception {
     String filter = "{\"must\":[{\"field\":\"label\",\"value\":3}]}";
     List<List<String>> variants = List.of(

@@ -26,8 +26,6 @@ import io.quiver.common.InternalApi;
 import java.security.MessageDigest;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -46,6 +44,7 @@ public final class ShardVerticle extends VerticleBase {
   private final ClusterView view;
   private final String memberId;
   private final ShardMetrics metrics;
+  private final EarlyRecovery early;
   private ExecutorService searchPool;
   private ExecutorService indexerPool;
   private WorkerExecutor worker;
@@ -71,28 +70,37 @@ public final class ShardVerticle extends VerticleBase {
     this.view = view;
     this.memberId = memberId;
     this.metrics = new ShardMetrics(meters, options.shardId());
+    this.early = null;
+  }
+
+  /** A shard whose engine already started recovering ({@link EarlyRecovery}, built from the same options). */
+  public ShardVerticle(ShardOptions options, ClusterView view, String memberId, io.micrometer.core.instrument.MeterRegistry meters,
+      EarlyRecovery early) {
+    this.options = options;
+    this.view = view;
+    this.memberId = memberId;
+    this.metrics = new ShardMetrics(meters, options.shardId());
+    this.early = early;
+    early.attach(metrics.fsyncListener());
   }
 
   @Override
   public Future<?> start() {
     int id = options.shardId();
-    long budget = options.memoryBudgetMb() * 1024 * 1024;
-    MemoryBudget.reserve(budget, Runtime.getRuntime().maxMemory());
-    budgetReserved = budget;
-    AtomicInteger n = new AtomicInteger();
-    searchPool = Executors.newFixedThreadPool(options.searchThreads(), r -> {
-      Thread t = new Thread(r, "quiver-shard-" + id + "-search-" + n.incrementAndGet());
-      t.setDaemon(true);
-      return t;
-    });
-    indexerPool = Executors.newSingleThreadExecutor(r -> {
-      Thread t = new Thread(r, "quiver-shard-" + id + "-indexer");
-      t.setDaemon(true);
-      t.setPriority(Thread.MIN_PRIORITY);
-      return t;
-    });
+    if (early != null) {
+      budgetReserved = early.budgetReserved;
+      searchPool = early.searchPool;
+      indexerPool = early.indexerPool;
+      engine = early.engine;
+    } else {
+      long budget = options.memoryBudgetMb() * 1024 * 1024;
+      MemoryBudget.reserve(budget, Runtime.getRuntime().maxMemory());
+      budgetReserved = budget;
+      searchPool = EarlyRecovery.searchPool(options);
+      indexerPool = EarlyRecovery.indexerPool(id);
+      engine = new ShardEngine(options.engineOptions().walForceLatencyListener(metrics.fsyncListener()), searchPool, indexerPool);
+    }
     worker = vertx.createSharedWorkerExecutor("quiver-shard-" + id, options.workerThreads());
-    engine = new ShardEngine(options.engineOptions().walForceLatencyListener(metrics.fsyncListener()), searchPool, indexerPool);
     status = new ShardStatus(options, engine);
     metrics.bind(engine, status);
     metrics.readOnly(() -> engine.readOnly().enabled());
@@ -110,15 +118,18 @@ public final class ShardVerticle extends VerticleBase {
     peers = new ShardChannel(vertx, view, options.clusterToken());
     grpc.addService(ShardServiceGrpcService.of(
         new ShardGrpcService(engine, worker, status, new PartitionMover(engine, worker, peers, metrics), readOnly)));
-    grpcHttp = vertx.createHttpServer(new HttpServerOptions().setHost(options.host()).setPort(options.grpcPort()));
+    grpcHttp = vertx.createHttpServer(InternalApi.withGrpcWindows(
+        new HttpServerOptions().setHost(options.host()).setPort(options.grpcPort())));
     http = vertx.createHttpServer(new HttpServerOptions().setHost(options.host()).setPort(options.httpPort())
         .setHttp2ClearTextEnabled(false));
 
-    // Health first (not ready while recovering), then recovery on a worker, then the read-only mode
+    // Health first (not ready while recovering), then recovery on a worker (or the early recovery
+    // started before the cluster join, see EarlyRecovery), then the read-only mode
     // (published, newer adopted) before the shard port, then a second read-only reconcile after
     // registering (a toggle may have missed this shard in between) before writes are served.
     return http.requestHandler(healthRouter()).listen()
-        .compose(s -> worker.executeBlocking(engine::open, false))
+        .compose(s -> early != null ? Future.fromCompletionStage(early.recovered, context)
+            : worker.executeBlocking(engine::open, false))
         .compose(recovered -> {
           readOnly.listen();
           return readOnly.reconcile().map(recovered);

@@ -13,12 +13,14 @@ public final class WalOptions {
     public static final Durability DEFAULT_DURABILITY = Durability.SYNC;
     public static final long DEFAULT_SEGMENT_BYTES = 64L * 1024 * 1024;
     public static final long DEFAULT_SYNC_INTERVAL_MS = 1000;
+    public static final long DEFAULT_ASYNC_FORCE_BYTES = 8L * 1024 * 1024;
     /** A segment must hold its header and at least one empty record. */
     public static final long MIN_SEGMENT_BYTES = 64;
 
     private Durability durability = DEFAULT_DURABILITY;
     private long segmentBytes = DEFAULT_SEGMENT_BYTES;
     private long syncIntervalMs = DEFAULT_SYNC_INTERVAL_MS;
+    private long asyncForceBytes = DEFAULT_ASYNC_FORCE_BYTES;
     private ChannelOpener channelOpener = ChannelOpener.DEFAULT;
     private LongConsumer forceLatencyListener = nanos -> { };
     private LongSupplier nanoTime = System::nanoTime;
@@ -42,6 +44,23 @@ public final class WalOptions {
             throw new IllegalArgumentException("segmentBytes must be at least " + MIN_SEGMENT_BYTES + ": " + segmentBytes);
         }
         this.segmentBytes = segmentBytes;
+        return this;
+    }
+
+    /**
+     * ASYNC only: the background force also runs as soon as this many bytes were written since the last one,
+     * before the interval ends. Many small forces instead of one large one per interval: a force of a whole
+     * interval's writes (over 100 MB at full ingest speed) held up the appends behind it for hundreds of ms.
+     */
+    public long asyncForceBytes() {
+        return asyncForceBytes;
+    }
+
+    public WalOptions asyncForceBytes(long asyncForceBytes) {
+        if (asyncForceBytes <= 0) {
+            throw new IllegalArgumentException("asyncForceBytes must be positive: " + asyncForceBytes);
+        }
+        this.asyncForceBytes = asyncForceBytes;
         return this;
     }
 

@@ -48,7 +48,8 @@ import org.slf4j.LoggerFactory;
  *       (group commit). A newly created segment's directory entry is forced before its records are acknowledged.
  *       A full segment is forced when it is rolled, before the next one receives a record.
  *   <li>{@link Durability#ASYNC}: on the appending thread as soon as the write call returns; the flusher forces
- *       every {@code syncIntervalMs} and on close.
+ *       every {@code syncIntervalMs}, as soon as {@code asyncForceBytes} were written since its last force, and
+ *       on close.
  * </ul>
  * Callbacks chained without {@code *Async} on a SYNC future run on the flusher thread and delay the next group
  * commit; keep them short.
@@ -74,6 +75,7 @@ public final class WriteAheadLog implements Closeable {
     private final Durability durability;
     private final long segmentBytes;
     private final long syncIntervalNanos;
+    private final long asyncForceBytes;
     private final ChannelOpener opener;
     private final LongConsumer forceLatencyListener;
     private final LongSupplier nanoTime;
@@ -93,6 +95,9 @@ public final class WriteAheadLog implements Closeable {
     private final List<FileChannel> rolledUnforced = new ArrayList<>();
     /** A segment was created since the last force: the directory must be forced too. */
     private boolean directoryDirty;
+    /** ASYNC: bytes written since the flusher last took a round, and whether it was woken for them. */
+    private long unforcedBytes;
+    private boolean forceRequested;
     /** SYNC: appends waiting for a force, in sequence order. */
     private final ArrayDeque<Pending> pending = new ArrayDeque<>();
     private final ByteBuffer encodeBuffer = ByteBuffer.allocateDirect(ENCODE_BUFFER_BYTES);
@@ -111,6 +116,7 @@ public final class WriteAheadLog implements Closeable {
         this.durability = options.durability();
         this.segmentBytes = options.segmentBytes();
         this.syncIntervalNanos = TimeUnit.MILLISECONDS.toNanos(options.syncIntervalMs());
+        this.asyncForceBytes = options.asyncForceBytes();
         this.opener = options.channelOpener();
         this.forceLatencyListener = options.forceLatencyListener();
         this.nanoTime = options.nanoTime();
@@ -268,6 +274,9 @@ public final class WriteAheadLog implements Closeable {
                     if (durability == Durability.SYNC) {
                         pending.addLast(new Pending(written, future));
                         work.signal();
+                    } else if (unforcedBytes >= asyncForceBytes && !forceRequested) {
+                        forceRequested = true;
+                        work.signal();
                     }
                 } catch (IOException e) {
                     victims = failLocked(e, "write");
@@ -315,6 +324,7 @@ public final class WriteAheadLog implements Closeable {
                 }
                 active.size += size;
                 active.hasRecords = true;
+                unforcedBytes += size;
             }
             flushEncodedLocked();
         } finally {
@@ -436,9 +446,10 @@ public final class WriteAheadLog implements Closeable {
             }
         } else {
             long wait = syncIntervalNanos;
-            while (!closed && failure == null && wait > 0) {
+            while (!closed && failure == null && wait > 0 && !forceRequested) {
                 wait = work.awaitNanos(wait);
             }
+            forceRequested = false;
         }
         if (failure != null) {
             return null;
@@ -454,6 +465,7 @@ public final class WriteAheadLog implements Closeable {
                 active == null ? null : active.channel, directoryDirty);
         rolledUnforced.clear();
         directoryDirty = false;
+        unforcedBytes = 0;
         return round;
     }
 

@@ -248,6 +248,22 @@ class WriteAheadLogTest {
     }
 
     @Test
+    void asyncForcesAsSoonAsEnoughBytesWereWrittenWithoutWaitingForTheInterval() throws Exception {
+        try (WriteAheadLog wal = openFresh(new WalOptions().durability(Durability.ASYNC).syncIntervalMs(3_600_000)
+                .asyncForceBytes(4096))) {
+            for (int i = 1; i <= 3; i++) {
+                assertThat(wal.append((byte) 0, 1, 0, body(i, 100))).isCompletedWithValue((long) i);
+            }
+            assertThat(wal.forceCount()).isZero();
+            for (int i = 4; i <= 60; i++) {
+                assertThat(wal.append((byte) 0, 1, 0, body(i, 100))).isCompletedWithValue((long) i);
+            }
+            Await.until("a force triggered by the bytes written", WAIT, () -> wal.durableSequence() >= 30);
+            assertThat(wal.forceCount()).isPositive();
+        }
+    }
+
+    @Test
     void asyncLogWithNothingToForceDoesNotForce() throws Exception {
         try (WriteAheadLog wal = openFresh(new WalOptions().durability(Durability.ASYNC).syncIntervalMs(3_600_000))) {
             for (int i = 1; i <= 50; i++) {
