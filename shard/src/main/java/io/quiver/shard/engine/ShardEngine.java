@@ -260,6 +260,7 @@ public final class ShardEngine implements Closeable {
           + "power loss can lose the last {} ms of acknowledged writes", options.shardId(), options.walSyncIntervalMs());
     }
     measure();
+    PartitionIndex.warmUp(); // before ready: the first collection must not wait for jvector to load
     checkpointer = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "quiver-shard-" + options.shardId() + "-checkpointer");
       t.setDaemon(true);

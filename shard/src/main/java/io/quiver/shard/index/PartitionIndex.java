@@ -170,6 +170,34 @@ public final class PartitionIndex {
         }
     }
 
+    /**
+     * Builds, fills and searches a small throw-away index (graph inserted on the calling thread) so that
+     * the first real collection does not pay for loading and initialising jvector and the SIMD kernels:
+     * on a busy machine that first use took seconds, inside a client's create or first write. Returns
+     * the number of hits found (so the work cannot be optimised away).
+     */
+    public static int warmUp() {
+        int dim = 64;
+        java.util.Random random = new java.util.Random(1);
+        int hits = 0;
+        for (Metric metric : Metric.values()) {
+            PartitionIndex index = new PartitionIndex(dim, metric, Runnable::run);
+            float[][] points = new float[128][dim];
+            for (int i = 0; i < points.length; i++) {
+                for (int d = 0; d < dim; d++) {
+                    points[i][d] = random.nextFloat() - 0.5f;
+                }
+                index.upsert(i, points[i], Payload.EMPTY);
+            }
+            for (SearchMode mode : new SearchMode[] {SearchMode.EXACT, SearchMode.ANN}) {
+                hits += index.search(points[0], 10, metric, mode, 0, null, false).hits().size();
+                hits += index.searchBatch(new float[][] {points[1], points[2], points[3], points[4]}, 10, metric, mode,
+                        0, null, false).size();
+            }
+        }
+        return hits;
+    }
+
     private static final class DefaultIndexer {
         static final ExecutorService EXECUTOR = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "quiver-graph-indexer");

@@ -156,6 +156,12 @@ class PartitionIndexTest {
     }
 
     @Test
+    void warmUpSearchesEveryMetricInBothModes() {
+        // 3 metrics x 2 modes x (10 hits of one query + 4 results of a batch)
+        assertThat(PartitionIndex.warmUp()).isEqualTo(3 * 2 * (10 + 4));
+    }
+
+    @Test
     void searchWithAnotherMetricThanTheIndexMetricIsExact() {
         PartitionIndex index = populated(Metric.DOT, 500, 3);
         float[] query = gaussian(new Random(5));
