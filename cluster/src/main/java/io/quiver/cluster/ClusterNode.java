@@ -66,10 +66,16 @@ public final class ClusterNode implements AutoCloseable {
     cfg.setProperty("hazelcast.shutdownhook.enabled", "false");
     cfg.setProperty("hazelcast.logging.type", "slf4j");
     cfg.setProperty("hazelcast.tcp.join.port.try.count", "16");
-    // Members are listed explicitly (TCP-IP or Kubernetes DNS), so a long wait for more members to
-    // show up only delays start-up (Hazelcast's default is 5 s, up to 20 s).
-    cfg.setProperty("hazelcast.wait.seconds.before.join", options.fastJoin() ? "0" : "1");
-    cfg.setProperty("hazelcast.max.wait.seconds.before.join", options.fastJoin() ? "0" : "3");
+    // A leaving member hands its Hazelcast partition replicas over first, but never for longer than this
+    // (Hazelcast's default is 600 s): when every member stops at once there is no one to hand them to,
+    // and the cluster state is rebuilt from the shards' claims at the next start anyway.
+    cfg.setProperty("hazelcast.graceful.shutdown.max.wait", "20");
+    // The master admits a joining member at once instead of waiting for more join requests to batch
+    // (Hazelcast's default is 5 s, up to 20 s): that wait sat inside every shard restart-to-ready.
+    // Members are listed explicitly (TCP-IP or Kubernetes DNS); members starting together still
+    // agree on one master by Hazelcast's mastership claim, which this wait does not take part in.
+    cfg.setProperty("hazelcast.wait.seconds.before.join", "0");
+    cfg.setProperty("hazelcast.max.wait.seconds.before.join", "0");
     NetworkConfig net = cfg.getNetworkConfig();
     net.setPort(options.port()).setPortAutoIncrement(options.portAutoIncrement()).setPortCount(32);
     if (IPV4.matcher(options.host()).matches() && !options.host().equals("0.0.0.0")) {

@@ -23,7 +23,6 @@ public final class ClusterOptions {
   private List<String> members = new ArrayList<>(List.of(DEFAULT_HOST));
   private String kubernetesService;
   private boolean liteMember;
-  private boolean fastJoin;
 
   public String clusterName() {
     return clusterName;
@@ -105,16 +104,6 @@ public final class ClusterOptions {
 
   public ClusterOptions liteMember(boolean liteMember) {
     this.liteMember = liteMember;
-    return this;
-  }
-
-  /** Skip Hazelcast's join wait: for tests and one-process standalone only. */
-  public boolean fastJoin() {
-    return fastJoin;
-  }
-
-  public ClusterOptions fastJoin(boolean fastJoin) {
-    this.fastJoin = fastJoin;
     return this;
   }
 }

@@ -143,7 +143,7 @@ class PartitionTableWriterIT {
 
   private static ClusterOptions options(String name, int port, List<String> members, boolean lite) {
     return new ClusterOptions().clusterName(name).host("127.0.0.1").port(port).portAutoIncrement(false)
-        .members(members).liteMember(lite).fastJoin(true);
+        .members(members).liteMember(lite);
   }
 
   private static int freePort() {

@@ -46,7 +46,7 @@ final class TestCluster implements AutoCloseable {
       throw new UncheckedIOException(e);
     }
     ClusterNode node = ClusterNode.start(new ClusterOptions().clusterName("gateway-it-" + UUID.randomUUID())
-        .host("127.0.0.1").port(freePort()).fastJoin(true), new VertxOptions());
+        .host("127.0.0.1").port(freePort()), new VertxOptions());
     TestCluster c = new TestCluster(node, data);
     // The coordinator is the one writer of the partition table (collection create waits for it).
     node.vertx().deployVerticle(new Coordinator(node.view(), "", Coordinator.DEFAULT_TICK_MILLIS)).await();

@@ -33,7 +33,7 @@ public final class Standalone implements AutoCloseable {
   /** Starts the cluster; blocks until every verticle serves. */
   public static Standalone start(ClusterOptions cluster, GatewayOptions gatewayOptions, List<ShardOptions> shardOptions) {
     Observability observability = new Observability();
-    ClusterNode node = ClusterNode.start(cluster.fastJoin(true), observability.vertxOptions());
+    ClusterNode node = ClusterNode.start(cluster, observability.vertxOptions());
     MeterRegistry meters = observability.registry();
     List<ShardVerticle> shards = new ArrayList<>();
     List<GatewayVerticle> gateways = GatewayVerticle.instances(node.view(), gatewayOptions, meters);

@@ -52,8 +52,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class ReadOnlyIT {
   private static final int DIM = 8;
-  private static final Map<String, String> ENV = Map.of("QUIVER_HEAP", "512m",
-      "QUIVER_JAVA_OPTS", "-Dhazelcast.wait.seconds.before.join=0 -Dhazelcast.max.wait.seconds.before.join=0");
+  private static final Map<String, String> ENV = Map.of("QUIVER_HEAP", "512m");
 
   @TempDir Path dir;
   private final List<QuiverProcess> running = Collections.synchronizedList(new ArrayList<>());
