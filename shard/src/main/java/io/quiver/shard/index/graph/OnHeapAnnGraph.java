@@ -18,7 +18,6 @@ import java.io.DataInput;
 import java.io.DataOutput;
 import java.io.DataOutputStream;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
@@ -124,17 +123,27 @@ public final class OnHeapAnnGraph {
      */
     public SearchResult.NodeScore[] search(ScoreFunction.ExactScoreFunction score, int candidates, Bits accept) {
         structure.readLock().lock();
-        try (GraphSearcher searcher = new GraphSearcher(builder.getGraph())) {
+        try {
+            // One searcher per thread, pointed at this graph's current view: a new searcher per search
+            // allocated and regrew its visited set and queues every time (~8% of search CPU in a profile).
+            GraphSearcher searcher = SEARCHER.get();
+            if (searcher == null) {
+                searcher = new GraphSearcher(builder.getGraph());
+                SEARCHER.set(searcher);
+            } else {
+                searcher.setView(builder.getGraph().getView());
+            }
             // No score floor: l2 scores are negative distances, so a floor of 0 would drop every node.
             SearchResult result = searcher.search(new DefaultSearchScoreProvider(score), candidates, candidates,
                     Float.NEGATIVE_INFINITY, Float.NEGATIVE_INFINITY, accept);
             return result.getNodes();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
         } finally {
             structure.readLock().unlock();
         }
     }
+
+    /** The calling thread's searcher; searches set its view to the graph they walk (views of on-heap graphs hold no resources). */
+    private static final ThreadLocal<GraphSearcher> SEARCHER = new ThreadLocal<>();
 
     /** Number of nodes in the base layer. */
     public int graphSize() {
