@@ -37,6 +37,14 @@ class TopKMergerTest {
   }
 
   @Test
+  void listsAPointOnceWhenTwoShardsAnswerForItDuringAMove() {
+    List<TopKMerger.Hit> merged = TopKMerger.merge(List.of(
+        List.of(hit(7, 0.1f), hit(2, 0.5f)),
+        List.of(hit(7, 0.1f), hit(3, 0.7f), hit(4, 0.9f))), 3, false);
+    assertThat(merged).extracting(TopKMerger.Hit::id).containsExactly(7L, 2L, 3L);
+  }
+
+  @Test
   void returnsFewerThanKWhenShardsHoldFewer() {
     assertThat(TopKMerger.merge(List.of(List.of(hit(1, 1f)), List.of()), 10, true)).hasSize(1);
     assertThat(TopKMerger.merge(List.of(), 10, true)).isEmpty();

@@ -134,14 +134,26 @@ public final class ShardEngine implements Closeable {
     }
 
     int[] ownedPartitions() {
+      int[] out = new int[partitions.length];
       int n = 0;
-      for (PartitionIndex p : partitions) {
-        n += p == null ? 0 : 1;
+      for (int p = 0; p < partitions.length; p++) {
+        if (partitions[p] != null) { // each slot read once: a move may release one meanwhile
+          out[n++] = p;
+        }
       }
-      int[] out = new int[n];
-      for (int p = 0, i = 0; p < partitions.length; p++) {
-        if (partitions[p] != null) {
-          out[i++] = p;
+      return Arrays.copyOf(out, n);
+    }
+
+    /**
+     * The owned partitions' indexes, each slot read once. Readers that run without the engine's lock use
+     * this, not {@code partitions[p]} after {@link #ownedPartitions()}: a move can release a partition (its
+     * slot becomes null) in between, and a released partition is the new owner's to answer for.
+     */
+    List<PartitionIndex> ownedIndexes() {
+      List<PartitionIndex> out = new ArrayList<>(partitions.length);
+      for (PartitionIndex index : partitions) {
+        if (index != null) {
+          out.add(index);
         }
       }
       return out;
@@ -665,8 +677,8 @@ public final class ShardEngine implements Closeable {
   public long ramBytesUsed() {
     long n = wal == null ? 0 : wal.ramBytesUsed();
     for (CollectionState c : collections.values()) {
-      for (int p : c.ownedPartitions()) {
-        n += c.partitions[p].ramBytesUsed();
+      for (PartitionIndex index : c.ownedIndexes()) {
+        n += index.ramBytesUsed();
       }
     }
     return n;
@@ -711,9 +723,13 @@ public final class ShardEngine implements Closeable {
           long seq;
           writeLock.lock();
           try {
+            PartitionIndex index = c.partitions[p];
+            if (index == null) {
+              continue; // released by a move since the loop started: no longer this shard's to checkpoint
+            }
             seq = wal.lastSequence();
             ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-            c.partitions[p].writeTo(new DataOutputStream(bytes));
+            index.writeTo(new DataOutputStream(bytes));
             state = bytes.toByteArray();
           } finally {
             writeLock.unlock();
@@ -1024,19 +1040,20 @@ public final class ShardEngine implements Closeable {
   public StoredPoint get(long uid, long id) {
     CollectionState c = collection(uid);
     int p = Partitioning.partitionOf(id, c.spec.partitions());
-    if (c.partitions[p] == null) {
+    PartitionIndex index = c.partitions[p];
+    if (index == null) {
       throw new QuiverException(ErrorCode.STALE_EPOCH, "partition " + p + " of collection '" + c.spec.name()
           + "' is not on shard " + options.shardId());
     }
-    return c.partitions[p].get(id);
+    return index.get(id);
   }
 
   /** Points matching {@code filter} (null = all) over the owned partitions. */
   public long count(long uid, Filter filter) {
     CollectionState c = collection(uid);
     long n = 0;
-    for (int p : c.ownedPartitions()) {
-      n += filter == null ? c.partitions[p].size() : c.partitions[p].count(filter);
+    for (PartitionIndex index : c.ownedIndexes()) {
+      n += filter == null ? index.size() : index.count(filter);
     }
     return n;
   }
@@ -1044,20 +1061,19 @@ public final class ShardEngine implements Closeable {
   /** Up to {@code limit} ids ascending (unsigned) after {@code afterId} when {@code hasAfter}. */
   public long[] idsAfter(long uid, long afterId, boolean hasAfter, int limit) {
     CollectionState c = collection(uid);
-    long[][] pages = new long[c.partitions.length][];
+    List<long[]> pages = new ArrayList<>(c.partitions.length);
     int total = 0;
-    for (int p : c.ownedPartitions()) {
-      pages[p] = c.partitions[p].idsAfter(afterId, hasAfter, limit);
-      total += pages[p].length;
+    for (PartitionIndex index : c.ownedIndexes()) {
+      long[] page = index.idsAfter(afterId, hasAfter, limit);
+      pages.add(page);
+      total += page.length;
     }
     // Sort unsigned by flipping the sign bit, sorting signed, and flipping back.
     long[] all = new long[total];
     int at = 0;
     for (long[] page : pages) {
-      if (page != null) {
-        for (long id : page) {
-          all[at++] = id ^ Long.MIN_VALUE;
-        }
+      for (long id : page) {
+        all[at++] = id ^ Long.MIN_VALUE;
       }
     }
     Arrays.sort(all);
@@ -1093,14 +1109,13 @@ public final class ShardEngine implements Closeable {
       }
     }
     Metric m = metric == null ? c.spec.metric() : metric;
-    int[] owned = c.ownedPartitions();
-    List<List<SearchResult>> answers = new ArrayList<>(owned.length);
+    List<PartitionIndex> indexes = c.ownedIndexes();
+    List<List<SearchResult>> answers = new ArrayList<>(indexes.size());
     int running = searchesRunning.incrementAndGet();
     try {
-      if (owned.length > 1 && running < fanOutBelow) {
-        List<CompletableFuture<List<SearchResult>>> parts = new ArrayList<>(owned.length);
-        for (int p : owned) {
-          PartitionIndex index = c.partitions[p];
+      if (indexes.size() > 1 && running < fanOutBelow) {
+        List<CompletableFuture<List<SearchResult>>> parts = new ArrayList<>(indexes.size());
+        for (PartitionIndex index : indexes) {
           parts.add(CompletableFuture.supplyAsync(
               () -> index.searchBatch(queries, k, m, mode, targetRecall, filter, includePayload), searchPool));
         }
@@ -1109,9 +1124,9 @@ public final class ShardEngine implements Closeable {
         }
       } else {
         answers.addAll(CompletableFuture.supplyAsync(() -> {
-          List<List<SearchResult>> all = new ArrayList<>(owned.length);
-          for (int p : owned) {
-            all.add(c.partitions[p].searchBatch(queries, k, m, mode, targetRecall, filter, includePayload));
+          List<List<SearchResult>> all = new ArrayList<>(indexes.size());
+          for (PartitionIndex index : indexes) {
+            all.add(index.searchBatch(queries, k, m, mode, targetRecall, filter, includePayload));
           }
           return all;
         }, searchPool).join());
@@ -1149,8 +1164,8 @@ public final class ShardEngine implements Closeable {
   public long pointCount() {
     long n = 0;
     for (CollectionState c : collections.values()) {
-      for (int p : c.ownedPartitions()) {
-        n += c.partitions[p].size();
+      for (PartitionIndex index : c.ownedIndexes()) {
+        n += index.size();
       }
     }
     return n;

@@ -395,6 +395,56 @@ class ShardEngineTest {
   }
 
   @Test
+  void aPartitionReleasedByAMoveWhileASearchWaitsForThePoolDoesNotFailTheSearch() throws IOException {
+    ShardEngine writer = openWithCollection(options());
+    for (long id = 0; id < 300; id++) {
+      upsert(writer, id);
+    }
+    writer.close();
+    open.remove(writer);
+    int moved = io.quiver.cluster.Partitioning.partitionOf(7, PARTITIONS);
+    java.util.concurrent.atomic.AtomicReference<ShardEngine> engine = new java.util.concurrent.atomic.AtomicReference<>();
+    java.util.concurrent.atomic.AtomicBoolean released = new java.util.concurrent.atomic.AtomicBoolean();
+    // A one-thread pool (the search is one task) that lets a move finish between dispatch and run.
+    ExecutorService single = new java.util.concurrent.ThreadPoolExecutor(1, 1, 0, java.util.concurrent.TimeUnit.SECONDS,
+        new java.util.concurrent.LinkedBlockingQueue<>()) {
+      @Override
+      protected void beforeExecute(Thread t, Runnable r) {
+        if (released.compareAndSet(false, true)) {
+          try {
+            engine.get().releasePartition(SPEC.uid(), moved);
+          } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+          }
+        }
+      }
+    };
+    try {
+      ShardEngine e = new ShardEngine(options(), single, null);
+      open.add(e);
+      e.open();
+      engine.set(e);
+      // The search answers from the partitions owned when it was called (the released one included), not NPE.
+      var during = e.search(SPEC.uid(), new float[][] {vector(7)}, 300, Metric.L2, SearchMode.EXACT, 0.95f, null, false);
+      assertThat(released).isTrue();
+      assertThat(during.get(0).hits()).hasSize(300);
+      // Later searches leave the released partition to its new owner.
+      for (SearchMode mode : new SearchMode[] {SearchMode.EXACT, SearchMode.AUTO}) {
+        var hits = e.search(SPEC.uid(), new float[][] {vector(7)}, 300, Metric.L2, mode, 0.95f, null, false).get(0).hits();
+        assertThat(hits).isNotEmpty()
+            .allSatisfy(h -> assertThat(io.quiver.cluster.Partitioning.partitionOf(h.id(), PARTITIONS)).isNotEqualTo(moved));
+      }
+      long[] listed = e.idsAfter(SPEC.uid(), 0, false, 1000);
+      assertThat(listed.length).isBetween(1, 299);
+      assertThat(e.count(SPEC.uid(), null)).isEqualTo(listed.length);
+      assertThat(java.util.Arrays.stream(listed).mapToInt(id -> io.quiver.cluster.Partitioning.partitionOf(id, PARTITIONS)))
+          .doesNotContain(moved);
+    } finally {
+      single.shutdownNow();
+    }
+  }
+
+  @Test
   void aPartitionMovesWithWritesDuringTheCopyAndTheNewOwnerListsAndServesEverything() throws IOException {
     ShardEngine from = openWithCollection(options());
     for (long id = 0; id < 200; id++) {
