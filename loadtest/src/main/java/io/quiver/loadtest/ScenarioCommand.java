@@ -11,6 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 import picocli.CommandLine;
 import picocli.CommandLine.Mixin;
@@ -176,19 +177,49 @@ public abstract class ScenarioCommand implements Callable<Integer> {
     return gt;
   }
 
-  /** Creates (or re-creates) the collection when --create / --recreate / {@code force} asks for it. */
+  /** How long set-up calls (collection create/delete) are retried while the cluster answers "try again". */
+  static final long SETUP_RETRY_NANOS = TimeUnit.SECONDS.toNanos(60);
+
+  /**
+   * Creates (or re-creates) the collection when --create / --recreate / {@code force} asks for it. A
+   * 503 or no answer (a shard still starting or being restarted, the coordinator changing) is retried
+   * for up to a minute: API.md makes both safe to retry, and a refused create leaves nothing behind.
+   */
   protected void ensureCollection(BenchRun run, boolean force) throws IOException {
     Transport t = run.transport();
     if (collection.recreate) {
-      Reply r = BenchRun.await(t.deleteCollection(collection.name));
+      Reply r = retryUnavailable(() -> BenchRun.await(t.deleteCollection(collection.name)));
       if (!r.ok() && !"not_found".equals(r.code())) {
         throw new IOException("delete collection " + collection.name + " failed: " + r.status() + " " + r.code());
       }
     }
     if (collection.recreate || collection.create || force) {
-      Reply r = BenchRun.await(t.createCollection(collection.name, dataset().dimension(), collection.metric));
+      Reply r = retryUnavailable(() -> BenchRun.await(t.createCollection(collection.name, dataset().dimension(),
+          collection.metric)));
       if (!r.ok() && !"conflict".equals(r.code())) {
         throw new IOException("create collection " + collection.name + " failed: " + r.status() + " " + r.code());
+      }
+    }
+  }
+
+  /** One set-up request, blocking until its reply. */
+  interface SetupCall {
+    Reply get() throws IOException;
+  }
+
+  /** Repeats {@code call} while it answers 503 or nothing, for {@link #SETUP_RETRY_NANOS}; returns the last reply. */
+  static Reply retryUnavailable(SetupCall call) throws IOException {
+    long deadline = System.nanoTime() + SETUP_RETRY_NANOS;
+    while (true) {
+      Reply r = call.get();
+      if (r.ok() || (r.status() != 503 && r.status() != 0) || System.nanoTime() > deadline) {
+        return r;
+      }
+      try {
+        TimeUnit.MILLISECONDS.sleep(250); // back-off between attempts of a refused call, not a wait for a condition
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IOException("interrupted while retrying", e);
       }
     }
   }
