@@ -26,12 +26,18 @@ final class ShardMixin {
       description = "WAL size that triggers a checkpoint (env QUIVER_WAL_MAX_MB).")
   long walMaxMb;
 
+  @Option(names = "--graph-max-lag-points", defaultValue = "${env:QUIVER_GRAPH_MAX_LAG_POINTS:-20000}",
+      description = "Points per partition the ANN graph may lag behind while writes keep arriving; "
+          + "0 inserts into the graph as points arrive (env QUIVER_GRAPH_MAX_LAG_POINTS).")
+  int graphMaxLagPoints;
+
   ShardOptions apply(ShardOptions o, Path dataDir) {
     return o.durability(durability)
         .memoryBudgetMb(memoryBudgetMb)
         .walSyncIntervalMs(walSyncIntervalMs)
         .checkpointIntervalS(checkpointIntervalS)
         .walMaxMb(walMaxMb)
+        .graphMaxLagPoints(graphMaxLagPoints)
         .dataDir(dataDir);
   }
 }

@@ -16,6 +16,7 @@ public final class ShardOptions {
   public static final long DEFAULT_WAL_SYNC_INTERVAL_MS = 1000;
   public static final long DEFAULT_CHECKPOINT_INTERVAL_S = 300;
   public static final long DEFAULT_WAL_MAX_MB = 64;
+  public static final int DEFAULT_GRAPH_MAX_LAG_POINTS = io.quiver.shard.index.GraphIndexer.DEFAULT_MAX_LAG_ROWS;
 
   private int shardId = -1;
   private String host = DEFAULT_HOST;
@@ -28,6 +29,7 @@ public final class ShardOptions {
   private long walSyncIntervalMs = DEFAULT_WAL_SYNC_INTERVAL_MS;
   private long checkpointIntervalS = DEFAULT_CHECKPOINT_INTERVAL_S;
   private long walMaxMb = DEFAULT_WAL_MAX_MB;
+  private int graphMaxLagPoints = DEFAULT_GRAPH_MAX_LAG_POINTS;
   private int workerThreads = Math.max(16, Runtime.getRuntime().availableProcessors() * 4);
   private int searchThreads = Runtime.getRuntime().availableProcessors();
   private String clusterToken = "";
@@ -171,6 +173,19 @@ public final class ShardOptions {
     return this;
   }
 
+  /** Points per partition the ANN graph may lag behind while writes keep arriving (0: no lag). */
+  public int graphMaxLagPoints() {
+    return graphMaxLagPoints;
+  }
+
+  public ShardOptions graphMaxLagPoints(int v) {
+    if (v < 0) {
+      throw new IllegalArgumentException("graph max lag must be >= 0 points, got " + v);
+    }
+    graphMaxLagPoints = v;
+    return this;
+  }
+
   /** The storage engine's settings derived from these. */
   public io.quiver.shard.engine.EngineOptions engineOptions() {
     return new io.quiver.shard.engine.EngineOptions()
@@ -180,7 +195,8 @@ public final class ShardOptions {
         .walSyncIntervalMs(walSyncIntervalMs)
         .memoryBudgetBytes(memoryBudgetMb * 1024 * 1024)
         .checkpointIntervalMs(checkpointIntervalS * 1000)
-        .walMaxBytes(walMaxMb * 1024 * 1024);
+        .walMaxBytes(walMaxMb * 1024 * 1024)
+        .graphMaxLagPoints(graphMaxLagPoints);
   }
 
   private static int port(int v, String what) {

@@ -25,6 +25,7 @@ public final class EngineOptions {
   private long memoryBudgetBytes = DEFAULT_MEMORY_BUDGET_BYTES;
   private long checkpointIntervalMs = DEFAULT_CHECKPOINT_INTERVAL_MS;
   private long walMaxBytes = DEFAULT_WAL_MAX_BYTES;
+  private int graphMaxLagPoints = io.quiver.shard.index.GraphIndexer.DEFAULT_MAX_LAG_ROWS;
   private ChannelOpener channelOpener;
   private CheckpointCrashPoint crashPoint;
   private java.util.function.LongConsumer walForceLatencyListener;
@@ -99,6 +100,22 @@ public final class EngineOptions {
 
   public EngineOptions walMaxBytes(long v) {
     walMaxBytes = positive(v, "WAL max size");
+    return this;
+  }
+
+  /**
+   * Points per partition the ANN graph may lag behind while writes keep arriving (graph insertion
+   * yields the CPU to the write path until then; 0: insert as points arrive). See {@link io.quiver.shard.index.GraphIndexer}.
+   */
+  public int graphMaxLagPoints() {
+    return graphMaxLagPoints;
+  }
+
+  public EngineOptions graphMaxLagPoints(int v) {
+    if (v < 0) {
+      throw new IllegalArgumentException("graph max lag must be >= 0, got " + v);
+    }
+    graphMaxLagPoints = v;
     return this;
   }
 

@@ -4,6 +4,7 @@ import io.quiver.cluster.Partitioning;
 import io.quiver.cluster.ReadOnlyState;
 import io.quiver.common.ErrorCode;
 import io.quiver.common.QuiverException;
+import io.quiver.shard.index.GraphIndexer;
 import io.quiver.shard.index.Metric;
 import io.quiver.shard.index.PartitionIndex;
 import io.quiver.shard.index.SearchHit;
@@ -188,7 +189,8 @@ public final class ShardEngine implements Closeable {
   /** A search fans its partitions out over the search pool only while fewer searches than this run. */
   private final int fanOutBelow;
   private final java.util.concurrent.atomic.AtomicInteger searchesRunning = new java.util.concurrent.atomic.AtomicInteger();
-  private final Executor indexer;
+  /** Null: exact search only. */
+  private final GraphIndexer indexer;
   private final StorageFiles files;
   private final Map<Long, CollectionState> collections = new ConcurrentHashMap<>();
   /** Uids of collections dropped in the cluster, oldest first (guarded by metadataLock). */
@@ -223,7 +225,7 @@ public final class ShardEngine implements Closeable {
     this.searchPool = searchPool;
     this.fanOutBelow = searchPool instanceof java.util.concurrent.ThreadPoolExecutor pool
         ? Math.max(1, pool.getMaximumPoolSize()) : Runtime.getRuntime().availableProcessors();
-    this.indexer = indexer;
+    this.indexer = indexer == null ? null : new GraphIndexer(indexer, options.graphMaxLagPoints());
     this.files = new StorageFiles(options.dataDir());
   }
 

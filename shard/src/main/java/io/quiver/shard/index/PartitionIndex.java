@@ -141,8 +141,10 @@ public final class PartitionIndex {
 
     /** Null when ANN is disabled. Replaced (under the write lock) on compaction. */
     private volatile OnHeapAnnGraph graph;
-    private final Executor indexer;
+    private final GraphIndexer indexer;
     private final AtomicBoolean indexerScheduled = new AtomicBoolean();
+    /** System.nanoTime() of the last upsert: the indexer yields to writes ({@link GraphIndexer}). */
+    private volatile long lastWriteNanos;
 
     /** A partition whose graph is built on a shared single-thread daemon indexer. */
     public PartitionIndex(int dimension, Metric indexMetric) {
@@ -153,10 +155,18 @@ public final class PartitionIndex {
      * @param indexer runs background graph insertion and cleanup; null disables ANN (every search is exact)
      */
     public PartitionIndex(int dimension, Metric indexMetric, Executor indexer) {
+        this(dimension, indexMetric, GraphIndexer.eager(indexer), true);
+    }
+
+    /**
+     * @param indexer builds the graph in the background and says how far it may lag behind writes; null
+     *                disables ANN (every search is exact)
+     */
+    public PartitionIndex(int dimension, Metric indexMetric, GraphIndexer indexer) {
         this(dimension, indexMetric, indexer, true);
     }
 
-    private PartitionIndex(int dimension, Metric indexMetric, Executor indexer, boolean createGraph) {
+    private PartitionIndex(int dimension, Metric indexMetric, GraphIndexer indexer, boolean createGraph) {
         if (dimension <= 0) {
             throw new IllegalArgumentException("dimension must be positive: " + dimension);
         }
@@ -165,6 +175,9 @@ public final class PartitionIndex {
         this.vectors = new OnHeapVectorChunks(dimension);
         rowById.defaultReturnValue(-1);
         this.indexer = indexer;
+        if (indexer != null) {
+            lastWriteNanos = indexer.now() - 2 * java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(GraphIndexer.QUIET_MILLIS);
+        }
         if (indexer != null && createGraph) {
             this.graph = new OnHeapAnnGraph(vectors, similarityOf(this.indexMetric));
         }
@@ -251,6 +264,9 @@ public final class PartitionIndex {
             payloadBytes += p.ramBytesUsed();
             rowById.put(id, row);
             maybeCompact();
+            if (indexer != null) {
+                lastWriteNanos = indexer.now();
+            }
             return old < 0;
         } finally {
             lock.writeLock().unlock();
@@ -356,7 +372,7 @@ public final class PartitionIndex {
             return;
         }
         try {
-            indexer.execute(this::runIndexer);
+            indexer.executor().execute(this::runIndexer);
         } catch (RejectedExecutionException e) {
             indexerScheduled.set(false); // the tail scan keeps results correct; retried on the next write
         }
@@ -372,13 +388,19 @@ public final class PartitionIndex {
     }
 
     private void runIndexer() {
+        boolean handedBack = false;
         try {
             while (true) {
                 OnHeapAnnGraph g = graph;
                 if (g == null) {
                     return;
                 }
-                if (g.indexedCount() < g.vectors().size()) {
+                int lag = g.vectors().size() - g.indexedCount();
+                if (lag > 0) {
+                    if (indexer.yieldsToWrites(lag, lastWriteNanos) && handBackAfterQuietPeriod()) {
+                        handedBack = true;
+                        return;
+                    }
                     g.insertUpTo(g.indexedCount() + INDEX_BATCH_ROWS);
                 } else {
                     if (cleanupDue(g)) {
@@ -393,12 +415,27 @@ public final class PartitionIndex {
             LOG.error("graph indexing failed; this partition falls back to exact search", e);
             graph = null;
         } finally {
-            indexerScheduled.set(false);
-            // A write may have arrived after the last check and before the flag was cleared.
-            OnHeapAnnGraph g = graph;
-            if (g != null && g.indexedCount() < g.vectors().size()) {
-                scheduleIndexer();
+            if (!handedBack) {
+                indexerScheduled.set(false);
+                // A write may have arrived after the last check and before the flag was cleared.
+                OnHeapAnnGraph g = graph;
+                if (g != null && g.indexedCount() < g.vectors().size()) {
+                    scheduleIndexer();
+                }
             }
+        }
+    }
+
+    /**
+     * Writes are arriving and the lag is allowed ({@link GraphIndexer}): runs this partition's indexing
+     * again after the quiet period, still holding {@code indexerScheduled}. False if the executor refused.
+     */
+    private boolean handBackAfterQuietPeriod() {
+        try {
+            indexer.executeAfterQuietPeriod(this::runIndexer);
+            return true;
+        } catch (RejectedExecutionException e) {
+            return false;
         }
     }
 
@@ -890,6 +927,14 @@ public final class PartitionIndex {
      * indexer only inserts rows that were not yet indexed when it was written.
      */
     public static PartitionIndex readFrom(DataInput in, Executor indexer) throws IOException {
+        return readFrom(in, GraphIndexer.eager(indexer));
+    }
+
+    /**
+     * Reads a partition; with a non-null {@code indexer} the saved graph is loaded (not rebuilt) and the
+     * indexer only inserts rows that were not yet indexed when it was written.
+     */
+    public static PartitionIndex readFrom(DataInput in, GraphIndexer indexer) throws IOException {
         int magic = in.readInt();
         if (magic != MAGIC) {
             throw new IOException(String.format("not a partition index: magic 0x%08x, expected 0x%08x", magic, MAGIC));

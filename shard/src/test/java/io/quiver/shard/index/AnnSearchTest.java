@@ -293,7 +293,7 @@ class AnnSearchTest {
 
     @Test
     void ramBytesUsedIncludesTheGraph() {
-        PartitionIndex exactOnly = new PartitionIndex(DIM, Metric.COSINE, null);
+        PartitionIndex exactOnly = new PartitionIndex(DIM, Metric.COSINE, (GraphIndexer) null);
         for (int i = 0; i < 2000; i++) {
             exactOnly.upsert(i, data[i], Payload.fromJson("{\"category\":" + (i % 10) + "}"));
         }
