@@ -136,6 +136,26 @@ if o:
         o["throughput_per_s"] >= 1500, "i4-search-ann.json", errors_note(o))
     add(4, "ANN p99 (REST, 16 clients)", o["latency_ms"]["p99"], "ms", "<= 10", o["latency_ms"]["p99"] <= 10,
         "i4-search-ann.json", f"p50 {o['latency_ms']['p50']:.2f} ms")
+for few in sorted(f[len("i4-search-ann-p"):-5] for f in os.listdir(d) if f.startswith("i4-search-ann-p")):
+    fname = f"i4-search-ann-p{few}.json"
+    o = op(load(fname), "search", "search")
+    if o:
+        add(4, f"ANN recall@10, collection of {few} partitions (REST, 16 clients)", o.get("recall"), "", ">= 0.99",
+            (o.get("recall") or 0) >= 0.99, fname)
+        add(4, f"ANN throughput, collection of {few} partitions (REST, 16 clients)", o["throughput_per_s"],
+            "queries/s", ">= 1,500", o["throughput_per_s"] >= 1500, fname, errors_note(o))
+        add(4, f"ANN p99, collection of {few} partitions (REST, 16 clients)", o["latency_ms"]["p99"], "ms", "<= 10",
+            o["latency_ms"]["p99"] <= 10, fname, f"p50 {o['latency_ms']['p50']:.2f} ms")
+    bp = load(f"i4-ann-build-p{few}.json")
+    if bp:
+        add(4, f"ANN fully built after ingest ends, collection of {few} partitions", bp.get("built_after_ingest_s"),
+            "s", "<= 60", bp.get("stable") and bp.get("built_after_ingest_s", 1e9) <= 60, f"i4-ann-build-p{few}.json")
+    ep = load(f"i4-engine-search-p{few}.json")
+    a = op(ep, "ann", "search")
+    if a:
+        add(4, f"engine only: ANN throughput, {few} partitions (16 clients)", a["throughput_per_s"], "queries/s",
+            ">= 1,500", a["throughput_per_s"] >= 1500, f"i4-engine-search-p{few}.json",
+            f"recall {a.get('recall') or 0:.4f}, p50 {a['latency_ms']['p50']:.2f} ms, p99 {a['latency_ms']['p99']:.2f} ms")
 ex = op(load("i4-search-exact.json"), "search", "search")
 if ex:
     add(4, "exact single query p50 (REST, 1 client)", ex["latency_ms"]["p50"], "ms", "<= 20",

@@ -12,7 +12,7 @@
 # Environment (defaults in brackets): QB_POINTS [60000] QB_QUERIES [1000] QB_PHASE [30s] QB_BATCH [256]
 #   QB_FALLBACK_BATCH [64] QB_FALLBACK_BATCH_QUERIES [50]: rerun with these when the issue's batch size
 #   (256 points, 100 queries) gets no successful answer, so there is still a figure (labelled fallback)
-#   QB_I4_BATCH [128] QB_RESTART_POINTS [60000, i.e. 30,000 per shard] QB_WRK_DURATION [30s]
+#   QB_I4_BATCH [128] QB_I4_FEW_PARTITIONS [2: the second ANN collection] QB_RESTART_POINTS [60000, i.e. 30,000 per shard] QB_WRK_DURATION [30s]
 #   QB_OVERLOAD_STEP [10s] QB_STANDALONE_HEAP [3g] QB_BENCH_HEAP [3g]
 #   QB_I6_MODE [exact] QB_I6_CONCURRENCY [4] QB_I6_DURING [QB_PHASE]: the search load before and while moves run
 # Needs: a JDK >= 21, Maven (unless --no-build), curl, python3, wrk (apt-get install wrk),
@@ -45,6 +45,7 @@ QUERIES="${QB_QUERIES:-1000}"
 PHASE="${QB_PHASE:-30s}"
 BATCH="${QB_BATCH:-256}"
 I4_BATCH="${QB_I4_BATCH:-128}"
+I4_FEW_PARTITIONS="${QB_I4_FEW_PARTITIONS:-2}"
 FALLBACK_BATCH="${QB_FALLBACK_BATCH:-64}"
 FALLBACK_BATCH_QUERIES="${QB_FALLBACK_BATCH_QUERIES:-50}"
 RESTART_POINTS="${QB_RESTART_POINTS:-60000}"
@@ -325,18 +326,11 @@ fi
 
 # ---------------------------------------------------------------- issues 4 and 5: search, GET, overload
 
-if want i4 || want i5; then
-  log "issues 4/5: standalone with 2 shards, Fashion-MNIST $POINTS points"
-  standalone i4 sync
-  url="http://127.0.0.1:$http"
-  shards_http=("$shard_http" "$((shard_http + 1))")
-  bench i4-load ingest --url "$url" "${fmnist[@]}" --batch "$I4_BATCH" --concurrency 8 --recreate
-  ingest_end=$(date +%s%N)
-
+wait_ann_built() {   # wait_ann_built INGEST_END_NS REPORT: waits until the standalone's graphs stop growing
   # ANN build: a shard reports no graph progress, so wait until both shards' memory_used_bytes (which
   # counts the graphs) stop changing for 5 polls in a row, 0.5 s apart; the build time is the first of
   # those unchanged polls minus the end of the ingest.
-  python3 - "$ingest_end" "$out/i4-ann-build.json" "${shards_http[@]}" <<'EOF'
+  python3 - "$1" "$2" "${shards_http[@]}" <<'EOF'
 import json, sys, time, urllib.request
 end_ns, dest, ports = int(sys.argv[1]), sys.argv[2], sys.argv[3:]
 def snap():
@@ -364,6 +358,17 @@ json.dump({"method": "poll shard /ready memory_used_bytes (includes the ANN grap
            "raw_bytes_per_point": 3136, "memory_over_raw": (last / points / 3136) if points else None},
           open(dest, "w"), indent=2)
 EOF
+}
+
+if want i4 || want i5; then
+  log "issues 4/5: standalone with 2 shards, Fashion-MNIST $POINTS points"
+  standalone i4 sync
+  url="http://127.0.0.1:$http"
+  shards_http=("$shard_http" "$((shard_http + 1))")
+  bench i4-load ingest --url "$url" "${fmnist[@]}" --batch "$I4_BATCH" --concurrency 8 --recreate
+  ingest_end=$(date +%s%N)
+
+  wait_ann_built "$ingest_end" "$out/i4-ann-build.json"
   if want i4; then
     bench i4-search-ann search --url "$url" "${fmnist[@]}" --mode ann --k 10 --concurrency 16 --duration "$PHASE" --warmup 5s
     bench i4-search-exact search --url "$url" "${fmnist[@]}" --mode exact --k 10 --concurrency 1 --duration "$PHASE" --warmup 5s
@@ -376,6 +381,14 @@ EOF
     fi
     bench i4-search-ann-filter search --url "$url" "${fmnist[@]}" --mode auto --k 10 --concurrency 16 --duration "$PHASE" \
       --filter '{"must":[{"field":"label","value":3}]}'
+    # The same data in a collection of 2 partitions (one per shard): one graph per shard to walk per
+    # query instead of 8. The partition count is the user's choice at creation (API.md); see SCALING.md.
+    log "issue 4: ANN again on a collection of $I4_FEW_PARTITIONS partitions"
+    bench i4-load-p$I4_FEW_PARTITIONS ingest --url "$url" "${fmnist[@]}" --collection "bench_p$I4_FEW_PARTITIONS" \
+      --partitions "$I4_FEW_PARTITIONS" --batch "$I4_BATCH" --concurrency 8 --recreate
+    wait_ann_built "$(date +%s%N)" "$out/i4-ann-build-p$I4_FEW_PARTITIONS.json"
+    bench i4-search-ann-p$I4_FEW_PARTITIONS search --url "$url" "${fmnist[@]}" --collection "bench_p$I4_FEW_PARTITIONS" \
+      --mode ann --k 10 --concurrency 16 --duration "$PHASE" --warmup 5s
   fi
   if want i5; then
     if command -v wrk >/dev/null; then
@@ -397,6 +410,9 @@ EOF
     log "issue 4: the same searches in-process (engine only)"
     bench i4-engine-search engine-search "${fmnist[@]}" --k 10 --shards 2 --partitions 16 --ann-concurrency 16 \
       --exact-concurrency 1 --batch-concurrency 1 --batch-queries 100 --phase-duration "$PHASE"
+    bench i4-engine-search-p$I4_FEW_PARTITIONS engine-search "${fmnist[@]}" --k 10 --shards 2 \
+      --partitions "$I4_FEW_PARTITIONS" --ann-concurrency 16 --exact-concurrency 1 --batch-concurrency 1 \
+      --batch-queries 100 --phase-duration "$PHASE"
   fi
 fi
 # ---------------------------------------------------------------- issue 6: rebalancing onto a new shard

@@ -52,8 +52,6 @@ public final class EngineIngestScenario extends ScenarioCommand {
       description = "Force interval of the async profile (default ${DEFAULT-VALUE}).")
   long walSyncIntervalMs;
 
-  @Option(names = "--partitions", defaultValue = "16", description = "Partitions of the collection, all owned here (default ${DEFAULT-VALUE}).")
-  int partitions;
 
   @Option(names = "--memory-budget-mb", defaultValue = "2048", description = "Engine memory budget (default ${DEFAULT-VALUE}).")
   long memoryBudgetMb;
@@ -75,7 +73,7 @@ public final class EngineIngestScenario extends ScenarioCommand {
   @Override
   protected void validate() {
     super.validate();
-    if (batch < 1 || partitions < 1) {
+    if (batch < 1 || partitions() < 1) {
       throw new IllegalArgumentException("need --batch >= 1 and --partitions >= 1");
     }
     durability();
@@ -92,6 +90,11 @@ public final class EngineIngestScenario extends ScenarioCommand {
     };
   }
 
+  /** {@code --partitions}, 16 (the server's default) when not given. */
+  private int partitions() {
+    return collection.partitionsOr(io.quiver.cluster.Partitioning.DEFAULT_PARTITIONS);
+  }
+
   @Override
   protected void execute(BenchRun run) throws Exception {
     Dataset d = dataset();
@@ -104,9 +107,9 @@ public final class EngineIngestScenario extends ScenarioCommand {
       ShardEngine engine = new ShardEngine(options(dir), threads.search, threads.indexer);
       engine.open();
       CollectionSpec spec = new CollectionSpec("bench", collection.name, 1L, d.dimension(),
-          EngineSearchScenario.shardMetric(metric()), true, partitions);
+          EngineSearchScenario.shardMetric(metric()), true, partitions());
       Map<Integer, Long> owned = new LinkedHashMap<>();
-      for (int p = 0; p < partitions; p++) {
+      for (int p = 0; p < partitions(); p++) {
         owned.put(p, 1L);
       }
       engine.createCollection(spec, owned);
@@ -122,7 +125,7 @@ public final class EngineIngestScenario extends ScenarioCommand {
           ids[j] = first + j;
           vectors[j] = d.base()[first + j];
           payloads[j] = ("{\"label\":" + d.labels()[first + j] + "}").getBytes(StandardCharsets.UTF_8);
-          epochs.put(Partitioning.partitionOf(ids[j], partitions), 1L);
+          epochs.put(Partitioning.partitionOf(ids[j], partitions()), 1L);
         }
         CompletableFuture<Reply> reply = CompletableFuture
             .supplyAsync(() -> engine.upsert(spec.uid(), ids, vectors, payloads, epochs), writers)

@@ -46,8 +46,6 @@ public final class EngineSearchScenario extends ScenarioCommand {
   @Mixin
   Options.Search search;
 
-  @Option(names = "--partitions", defaultValue = "16", description = "Partitions (default ${DEFAULT-VALUE}).")
-  int partitions;
 
   @Option(names = "--shards", defaultValue = "2", description = "Simulated shards: one background indexer thread each (default ${DEFAULT-VALUE}).")
   int shards;
@@ -80,7 +78,7 @@ public final class EngineSearchScenario extends ScenarioCommand {
   @Override
   protected void validate() {
     super.validate();
-    if (partitions < 1 || shards < 1 || annConcurrency < 1 || exactConcurrency < 1 || batchConcurrency < 1) {
+    if (partitions() < 1 || shards < 1 || annConcurrency < 1 || exactConcurrency < 1 || batchConcurrency < 1) {
       throw new IllegalArgumentException("partitions, shards and concurrencies must be >= 1");
     }
     if (search.k < 1) {
@@ -94,6 +92,11 @@ public final class EngineSearchScenario extends ScenarioCommand {
       case DOT -> io.quiver.shard.index.Metric.DOT;
       case COSINE -> io.quiver.shard.index.Metric.COSINE;
     };
+  }
+
+  /** {@code --partitions}, 16 (the server's default) when not given. */
+  private int partitions() {
+    return collection.partitionsOr(io.quiver.cluster.Partitioning.DEFAULT_PARTITIONS);
   }
 
   @Override
@@ -120,12 +123,12 @@ public final class EngineSearchScenario extends ScenarioCommand {
     ExecutorService workers = Executors.newCachedThreadPool(daemon("bench-engine-worker"));
     ExecutorService clients = Executors.newCachedThreadPool(daemon("bench-engine-client"));
     try {
-      PartitionIndex[] parts = new PartitionIndex[partitions];
+      PartitionIndex[] parts = new PartitionIndex[partitions()];
       List<List<PartitionIndex>> owned = new ArrayList<>();
       for (int s = 0; s < shards; s++) {
         owned.add(new ArrayList<>());
       }
-      for (int p = 0; p < partitions; p++) {
+      for (int p = 0; p < partitions(); p++) {
         parts[p] = new PartitionIndex(d.dimension(), metric, indexers[p % shards]);
         owned.get(p % shards).add(parts[p]);
       }
@@ -140,7 +143,7 @@ public final class EngineSearchScenario extends ScenarioCommand {
           labels[label] = Payload.fromJson("{\"label\":" + label + "}");
         }
         Payload payload = label >= 0 && label < labels.length ? labels[label] : Payload.fromJson("{\"label\":" + label + "}");
-        parts[Partitioning.partitionOf(i, partitions)].upsert(i, d.base()[i], payload);
+        parts[Partitioning.partitionOf(i, partitions())].upsert(i, d.base()[i], payload);
       }
       long loaded = System.nanoTime();
       run.note("points", (long) d.size());

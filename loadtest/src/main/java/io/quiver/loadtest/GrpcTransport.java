@@ -98,10 +98,13 @@ public final class GrpcTransport implements Transport {
   }
 
   @Override
-  public Future<Reply> createCollection(String name, int dimension, String metric) {
+  public Future<Reply> createCollection(String name, int dimension, String metric, Integer partitions) {
     CreateCollectionRequest.Builder b = CreateCollectionRequest.newBuilder().setName(name).setDimension(dimension);
     if (metric != null) {
       b.setMetric(metric);
+    }
+    if (partitions != null) {
+      b.setPartitions(partitions);
     }
     return call(QuiverGrpcClient.CreateCollection, b.build(), c -> new JsonObject().put("name", c.getName())
         .put("dimension", c.getDimension()));

@@ -125,6 +125,16 @@ public final class Options {
 
     @Option(names = "--recreate", description = "Delete and create the collection first.")
     boolean recreate;
+
+    @Option(names = "--partitions", description = "Partitions of the collection the bench creates (default: the "
+        + "server's, 16; engine scenarios: 16). Each partition has its own ANN graph, so fewer, larger partitions "
+        + "make ANN searches cheaper and rebalancing coarser.")
+    Integer partitions;
+
+    /** {@code --partitions}, or {@code fallback} when not given. */
+    int partitionsOr(int fallback) {
+      return partitions == null ? fallback : partitions;
+    }
   }
 
   /** How to search. */

@@ -50,10 +50,13 @@ public final class RestTransport implements Transport {
   }
 
   @Override
-  public Future<Reply> createCollection(String name, int dimension, String metric) {
+  public Future<Reply> createCollection(String name, int dimension, String metric, Integer partitions) {
     JsonObject body = new JsonObject().put("name", name).put("dimension", dimension);
     if (metric != null) {
       body.put("metric", metric);
+    }
+    if (partitions != null) {
+      body.put("partitions", partitions);
     }
     return send(HttpMethod.POST, "/collections", body.toBuffer());
   }

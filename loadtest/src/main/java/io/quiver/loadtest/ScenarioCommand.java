@@ -195,7 +195,7 @@ public abstract class ScenarioCommand implements Callable<Integer> {
     }
     if (collection.recreate || collection.create || force) {
       Reply r = retryUnavailable(() -> BenchRun.await(t.createCollection(collection.name, dataset().dimension(),
-          collection.metric)));
+          collection.metric, collection.partitions)));
       if (!r.ok() && !"conflict".equals(r.code())) {
         throw new IOException("create collection " + collection.name + " failed: " + r.status() + " " + r.code());
       }

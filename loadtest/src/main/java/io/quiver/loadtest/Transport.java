@@ -24,7 +24,8 @@ public interface Transport extends AutoCloseable {
     }
   }
 
-  Future<Reply> createCollection(String name, int dimension, String metric);
+  /** {@code metric}, {@code partitions} null: not sent (the server's default). */
+  Future<Reply> createCollection(String name, int dimension, String metric, Integer partitions);
 
   Future<Reply> deleteCollection(String name);
 

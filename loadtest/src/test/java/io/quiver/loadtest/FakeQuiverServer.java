@@ -27,6 +27,13 @@ final class FakeQuiverServer implements AutoCloseable {
 
   record Collection(int dimension, Map<Long, float[]> points) {}
 
+  private final Map<String, JsonObject> createRequests = new ConcurrentHashMap<>();
+
+  /** The body of the last create request for {@code name}, or null. */
+  JsonObject createRequest(String name) {
+    return createRequests.get(name);
+  }
+
   final Map<String, Collection> collections = new ConcurrentHashMap<>();
   final AtomicInteger upserts = new AtomicInteger();
   final AtomicInteger searches = new AtomicInteger();
@@ -90,6 +97,7 @@ final class FakeQuiverServer implements AutoCloseable {
   private void createCollection(RoutingContext ctx) {
     JsonObject body = ctx.body().asJsonObject();
     String name = body.getString("name");
+    createRequests.put(name, body.copy());
     Collection fresh = new Collection(body.getInteger("dimension"), new ConcurrentHashMap<>());
     if (collections.putIfAbsent(name, fresh) != null) {
       error(ctx, 409, "conflict", "collection exists");

@@ -76,8 +76,17 @@ class ScenariosTest {
     assertThat(upsert.sent()).isEqualTo(7); // ceil(400 / 64)
     assertThat(upsert.ok()).isEqualTo(7);
     assertThat(server.points("bench")).isEqualTo(400);
+    assertThat(server.createRequest("bench").containsKey("partitions")).as("the server's default applies").isFalse();
     assertThat(r.parameters()).containsEntry("batch", 64);
     assertThat(out.toString()).contains("ingest").contains("PASSED");
+  }
+
+  @Test
+  void partitionsAreAskedForWhenTheBenchCreatesTheCollection() throws Exception {
+    int code = bench("ingest", "--create", "--partitions", "2", "--report", tmp.resolve("p2.json").toString());
+
+    assertThat(code).as(out + "\n" + err).isZero();
+    assertThat(server.createRequest("bench").getInteger("partitions")).isEqualTo(2);
   }
 
   @Test
