@@ -326,36 +326,32 @@ fi
 
 # ---------------------------------------------------------------- issues 4 and 5: search, GET, overload
 
-wait_ann_built() {   # wait_ann_built INGEST_END_NS REPORT: waits until the standalone's graphs stop growing
-  # ANN build: a shard reports no graph progress, so wait until both shards' memory_used_bytes (which
-  # counts the graphs) stop changing for 5 polls in a row, 0.5 s apart; the build time is the first of
-  # those unchanged polls minus the end of the ingest.
+wait_ann_built() {   # wait_ann_built INGEST_END_NS REPORT: waits until the standalone's ANN graphs hold every point
+  # Polls both shards' /ready every 0.2 s until ann_pending_points (points not yet in a graph) is 0 on
+  # both; the build time is that poll minus the end of the ingest. Memory per point is read then.
   python3 - "$1" "$2" "${shards_http[@]}" <<'EOF'
 import json, sys, time, urllib.request
 end_ns, dest, ports = int(sys.argv[1]), sys.argv[2], sys.argv[3:]
 def snap():
-    total, points = 0, 0
+    total, points, pending = 0, 0, 0
     for p in ports:
         c = json.load(urllib.request.urlopen(f"http://127.0.0.1:{p}/ready", timeout=5))["checks"]
-        total += c["memory_used_bytes"]; points += c["points"]
-    return total, points
-last, since, stable, deadline = None, None, 0, time.time() + 900
+        total += c["memory_used_bytes"]; points += c["points"]; pending += c["ann_pending_points"]
+    return total, points, pending
+deadline, built_ns = time.time() + 900, None
 while time.time() < deadline:
-    mem, points = snap()
-    now = time.time_ns()
-    if mem == last:
-        stable += 1
-        if stable >= 5:
-            break
-    else:
-        last, since, stable = mem, now, 0
-    time.sleep(0.5)
-json.dump({"method": "poll shard /ready memory_used_bytes (includes the ANN graphs) every 0.5 s until unchanged for 5 polls; "
-           "built_after_ingest_s = first unchanged poll - end of ingest (resolution 0.5 s)",
-           "built_after_ingest_s": max(0.0, (since - end_ns) / 1e9), "stable": stable >= 5,
-           "memory_used_bytes": last, "points": points,
-           "memory_bytes_per_point": last / points if points else None,
-           "raw_bytes_per_point": 3136, "memory_over_raw": (last / points / 3136) if points else None},
+    mem, points, pending = snap()
+    if pending == 0:
+        built_ns = time.time_ns()
+        break
+    time.sleep(0.2)
+json.dump({"method": "poll shard /ready every 0.2 s until ann_pending_points (points not yet in an ANN graph) is 0 "
+           "on every shard; built_after_ingest_s = that poll - end of ingest",
+           "built_after_ingest_s": max(0.0, (built_ns - end_ns) / 1e9) if built_ns else None,
+           "stable": built_ns is not None, "ann_pending_points": pending,
+           "memory_used_bytes": mem, "points": points,
+           "memory_bytes_per_point": mem / points if points else None,
+           "raw_bytes_per_point": 3136, "memory_over_raw": (mem / points / 3136) if points else None},
           open(dest, "w"), indent=2)
 EOF
 }

@@ -68,6 +68,8 @@ class ObservabilityIT {
         .isGreaterThanOrEqualTo(5);
     assertThat(after.sum("quiver_shard_points")).isEqualTo(POINTS);
     assertThat(after.sum("quiver_shard_partitions")).isEqualTo(16);
+    assertThat(after.names()).contains("quiver_shard_ann_pending_points");
+    assertThat(after.sum("quiver_shard_ann_pending_points")).isBetween(0.0, (double) POINTS);
     assertThat(after.sum("quiver_shard_wal_sequence")).isGreaterThan(before.sum("quiver_shard_wal_sequence"));
     assertThat(after.sum("quiver_shard_wal_fsync_seconds_count")).isGreaterThan(before.sum("quiver_shard_wal_fsync_seconds_count"));
     assertThat(after.sum("quiver_shard_calls_seconds_count", "method", "Upsert", "outcome", "ok")).isGreaterThanOrEqualTo(2);

@@ -104,6 +104,8 @@ class StandaloneIT {
       TestHttp.Response ready = new TestHttp(shard.httpPort()).get("/ready");
       assertThat(ready.status()).isEqualTo(200);
       assertThat(ready.obj().getJsonObject("checks").getLong("points")).isBetween(60L, 240L);
+      assertThat(ready.obj().getJsonObject("checks").getLong("ann_pending_points"))
+          .isBetween(0L, ready.obj().getJsonObject("checks").getLong("points"));
     }
   }
 

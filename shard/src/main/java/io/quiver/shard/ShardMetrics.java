@@ -35,6 +35,7 @@ import java.util.function.LongConsumer;
  * quiver_shard_memory_used_bytes             accounted bytes of vectors, payloads, maps, graphs
  * quiver_shard_memory_budget_bytes           QUIVER_MEMORY_BUDGET_MB
  * quiver_shard_points, quiver_shard_partitions
+ * quiver_shard_ann_pending_points           points not yet in an ANN graph (exact-scanned until then)
  * quiver_shard_wal_size_bytes                WAL on disk (falls after each checkpoint)
  * quiver_shard_wal_sequence                  last WAL sequence (rate = records per second)
  * quiver_shard_wal_forces_total              WAL forces (fdatasync)
@@ -104,6 +105,8 @@ public final class ShardMetrics {
     gauge("quiver.shard.memory.used", "bytes held by points and indexes", engine, ShardEngine::ramBytesUsed, "bytes");
     gauge("quiver.shard.memory.budget", "memory budget", engine, ShardEngine::memoryBudgetBytes, "bytes");
     gauge("quiver.shard.points", "points held", engine, ShardEngine::pointCount, null);
+    gauge("quiver.shard.ann.pending.points", "points not yet in an ANN graph (found by exact scans until then)",
+        engine, ShardEngine::annPendingPoints, null);
     gauge("quiver.shard.partitions", "partitions owned", engine, ShardEngine::partitionCount, null);
     gauge("quiver.shard.wal.size", "WAL bytes on disk", engine, ShardEngine::walBytes, "bytes");
     gauge("quiver.shard.wal.sequence", "last WAL sequence", engine, ShardEngine::walSequence, null);

@@ -62,6 +62,7 @@ final class ShardStatus {
     if (!s.equals(ShardInfo.STATE_RECOVERING)) {
       checks.put("partitions", engine.partitionCount())
           .put("points", engine.pointCount())
+          .put("ann_pending_points", engine.annPendingPoints())
           .put("memory_used_bytes", engine.ramBytesUsed())
           .put("memory_budget_bytes", engine.memoryBudgetBytes())
           .put("wal_bytes", engine.walBytes())

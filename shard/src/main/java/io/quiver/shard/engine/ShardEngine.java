@@ -1173,6 +1173,21 @@ public final class ShardEngine implements Closeable {
     return n;
   }
 
+  /**
+   * Points stored but not yet in their partition's ANN graph, over every collection (found by exact
+   * scans until then). Grows during an ingest (the graph yields to writes up to
+   * {@link EngineOptions#graphMaxLagPoints()} per partition) and falls to 0 once the graphs caught up.
+   */
+  public long annPendingPoints() {
+    long n = 0;
+    for (CollectionState c : collections.values()) {
+      for (PartitionIndex index : c.ownedIndexes()) {
+        n += index.annPendingPoints();
+      }
+    }
+    return n;
+  }
+
   /** Partitions owned, over every collection. */
   public int partitionCount() {
     return collections.values().stream().mapToInt(c -> c.ownedPartitions().length).sum();

@@ -445,6 +445,22 @@ public final class PartitionIndex {
         return g == null ? 0 : g.indexedCount();
     }
 
+    /** Live points stored but not yet inserted into the graph (0 when ANN is disabled). */
+    public int annPendingPoints() {
+        lock.readLock().lock();
+        try {
+            OnHeapAnnGraph g = graph;
+            if (g == null) {
+                return 0;
+            }
+            int from = g.indexedCount();
+            int to = g.vectors().size();
+            return to <= from ? 0 : to - from - deadRows.get(from, to).cardinality();
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
     /** Whether this partition keeps a graph (an indexer executor was given and indexing has not failed). */
     public boolean annEnabled() {
         return graph != null;

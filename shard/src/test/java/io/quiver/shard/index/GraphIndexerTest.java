@@ -55,13 +55,16 @@ class GraphIndexerTest {
         runQueued(now);
 
         assertThat(index.indexedCount()).isZero();
+        assertThat(index.annPendingPoints()).isEqualTo(300);
         assertThat(later).as("the partition looks again after the quiet period").hasSize(1);
         SearchResult r = index.search(last, 1, Metric.L2, SearchMode.ANN, 0, null, false);
         assertThat(r.hits().get(0).id()).isEqualTo(299L);
 
-        // Still writing when it looks again: it waits again.
+        // Still writing when it looks again: it waits again. A replaced point is pending once.
         clock.addAndGet(QUIET_NANOS / 2);
         write(index, 300);
+        write(index, 299);
+        assertThat(index.annPendingPoints()).isEqualTo(301);
         runQueued(later);
         assertThat(index.indexedCount()).isZero();
         assertThat(later).hasSize(1);
@@ -70,7 +73,8 @@ class GraphIndexerTest {
         clock.addAndGet(QUIET_NANOS);
         runQueued(later);
         runQueued(now);
-        assertThat(index.indexedCount()).isEqualTo(301);
+        assertThat(index.indexedCount()).isEqualTo(302);
+        assertThat(index.annPendingPoints()).isZero();
         assertThat(later).isEmpty();
         assertThat(now).isEmpty();
     }
