@@ -39,6 +39,14 @@ public final class RestApi {
   private static final CharSequence CONTENT_TYPE = io.vertx.core.http.HttpHeaders.createOptimized("content-type");
   private static final CharSequence APPLICATION_JSON = io.vertx.core.http.HttpHeaders.createOptimized("application/json");
 
+  /**
+   * Parses request bodies. Vectors arrive as JSON numbers (a 784-d search is 784 of them): Jackson's
+   * FastDoubleParser reads them with the same, correctly rounded values as Double.parseDouble in a
+   * fraction of its time. Thread-safe.
+   */
+  static final com.fasterxml.jackson.core.JsonFactory JSON = com.fasterxml.jackson.core.JsonFactory.builder()
+      .enable(com.fasterxml.jackson.core.StreamReadFeature.USE_FAST_DOUBLE_PARSER).build();
+
   private final GatewayService service;
   private final GatewayOptions options;
   private final Health health;
@@ -726,7 +734,7 @@ public final class RestApi {
         fail(ctx, QuiverException.invalid("a JSON object body is required"));
         return null;
       }
-      Object parsed = io.vertx.core.json.Json.decodeValue(buf);
+      Object parsed = decodeJson(buf);
       if (!(parsed instanceof JsonObject obj)) {
         fail(ctx, QuiverException.invalid("the body must be a JSON object"));
         return null;
@@ -736,6 +744,17 @@ public final class RestApi {
       fail(ctx, QuiverException.invalid("malformed JSON body: " + e.getMessage()));
       return null;
     }
+  }
+
+  /** A JSON value (JsonObject, JsonArray, String, Number, Boolean or null), as {@code Json.decodeValue} reads it. */
+  static Object decodeJson(io.vertx.core.buffer.Buffer buf) {
+    com.fasterxml.jackson.core.JsonParser parser;
+    try {
+      parser = JSON.createParser(buf.getBytes());
+    } catch (java.io.IOException e) {
+      throw new DecodeException("Failed to decode: " + e.getMessage(), e);
+    }
+    return io.vertx.core.json.jackson.JacksonCodec.fromParser(parser, Object.class);
   }
 
   private static JsonObject bodyOrEmpty(RoutingContext ctx) {
