@@ -26,12 +26,17 @@ final class ShardMixin {
       description = "WAL size that triggers a checkpoint (env QUIVER_WAL_MAX_MB).")
   long walMaxMb;
 
+  @Option(names = "--local-shard-calls", defaultValue = "${env:QUIVER_LOCAL_SHARD_CALLS:-true}", arity = "1",
+      description = "Callers in the same process (standalone's gateway) call a shard directly, without gRPC; false forces gRPC (env QUIVER_LOCAL_SHARD_CALLS).")
+  boolean localShardCalls;
+
   ShardOptions apply(ShardOptions o, Path dataDir) {
     return o.durability(durability)
         .memoryBudgetMb(memoryBudgetMb)
         .walSyncIntervalMs(walSyncIntervalMs)
         .checkpointIntervalS(checkpointIntervalS)
         .walMaxMb(walMaxMb)
+        .localCalls(localShardCalls)
         .dataDir(dataDir);
   }
 }

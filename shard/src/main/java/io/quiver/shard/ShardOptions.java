@@ -16,6 +16,7 @@ public final class ShardOptions {
   public static final long DEFAULT_WAL_SYNC_INTERVAL_MS = 1000;
   public static final long DEFAULT_CHECKPOINT_INTERVAL_S = 300;
   public static final long DEFAULT_WAL_MAX_MB = 64;
+  public static final boolean DEFAULT_LOCAL_CALLS = true;
 
   private int shardId = -1;
   private String host = DEFAULT_HOST;
@@ -31,6 +32,7 @@ public final class ShardOptions {
   private int workerThreads = Math.max(16, Runtime.getRuntime().availableProcessors() * 4);
   private int searchThreads = Runtime.getRuntime().availableProcessors();
   private String clusterToken = "";
+  private boolean localCalls = DEFAULT_LOCAL_CALLS;
 
   public int shardId() {
     return shardId;
@@ -168,6 +170,19 @@ public final class ShardOptions {
 
   public ShardOptions clusterToken(String v) {
     clusterToken = v == null ? "" : v;
+    return this;
+  }
+
+  /**
+   * Whether callers in this JVM (standalone's gateway, other shards) call this shard directly instead
+   * of over gRPC (QUIVER_LOCAL_SHARD_CALLS); callers in other processes always use gRPC.
+   */
+  public boolean localCalls() {
+    return localCalls;
+  }
+
+  public ShardOptions localCalls(boolean v) {
+    localCalls = v;
     return this;
   }
 
