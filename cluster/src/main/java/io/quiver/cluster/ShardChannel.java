@@ -4,7 +4,9 @@ import io.quiver.common.ErrorCode;
 import io.quiver.common.InternalApi;
 import io.quiver.common.QuiverException;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.net.SocketAddress;
 import io.vertx.grpc.client.GrpcClient;
@@ -18,14 +20,20 @@ import java.util.concurrent.TimeUnit;
  * (partition moves): resolves a shard id to its live address, sets the deadline as the gRPC
  * deadline, attaches the cluster token and request id as metadata, and turns a failed call into a
  * {@link QuiverException} with the shard's own error code ({@code shard_unavailable} when the shard
- * cannot be reached, {@code timeout} when the deadline passed). Thread-safe.
+ * cannot be reached, {@code timeout} when the deadline passed).
+ *
+ * <p>A shard served by this JVM ({@link LocalShards}, standalone) is called directly with the
+ * request message, no encoding and no socket; the call fails the same way and with the same
+ * {@link QuiverException} as over gRPC, and its answer arrives on the caller's context. Thread-safe.
  */
 public final class ShardChannel {
+  private final Vertx vertx;
   private final ClusterView view;
   private final GrpcClient grpc;
   private final String clusterToken;
 
   public ShardChannel(Vertx vertx, ClusterView view, String clusterToken) {
+    this.vertx = vertx;
     this.view = view;
     this.clusterToken = clusterToken;
     this.grpc = GrpcClient.client(vertx, new GrpcClientOptions().setMaxMessageSize(InternalApi.MAX_MESSAGE_BYTES),
@@ -43,6 +51,10 @@ public final class ShardChannel {
     if (shard == null) {
       return Future.failedFuture(new QuiverException(ErrorCode.SHARD_UNAVAILABLE, "shard " + shardId + " is not reachable"));
     }
+    LocalShards.Endpoint local = LocalShards.find(shard.host(), shard.grpcPort());
+    if (local != null) {
+      return callLocal(shardId, local, method, message, requestId, deadlineNanos, remaining);
+    }
     SocketAddress address = SocketAddress.inetSocketAddress(shard.grpcPort(), shard.host());
     return grpc.request(address, method)
         .compose(req -> {
@@ -58,9 +70,40 @@ public final class ShardChannel {
         .recover(err -> Future.failedFuture(classify(shardId, err, deadlineNanos)));
   }
 
+  /**
+   * The call to a shard of this JVM: a timer fails it with {@code timeout} at the deadline, as the
+   * gRPC deadline does; its outcome is delivered on the caller's context.
+   */
+  private <Req, Resp> Future<Resp> callLocal(int shardId, LocalShards.Endpoint local, ServiceMethod<Resp, Req> method,
+      Req message, String requestId, long deadlineNanos, long remainingMillis) {
+    Promise<Resp> answer = ((ContextInternal) vertx.getOrCreateContext()).promise();
+    long timer = vertx.setTimer(remainingMillis, t -> answer.tryFail(timeout(shardId)));
+    Future<Resp> call;
+    try {
+      call = local.call(method, message, clusterToken, requestId);
+    } catch (RuntimeException e) {
+      call = Future.failedFuture(e);
+    }
+    call.onComplete(ar -> {
+      vertx.cancelTimer(timer);
+      if (ar.succeeded()) {
+        answer.tryComplete(ar.result());
+      } else if (ar.cause() instanceof LocalShards.Status s) {
+        answer.tryFail(fromStatus(shardId, s.status(), s.statusMessage()));
+      } else {
+        answer.tryFail(classify(shardId, ar.cause(), deadlineNanos));
+      }
+    });
+    return answer.future();
+  }
+
+  private static QuiverException timeout(int shardId) {
+    return new QuiverException(ErrorCode.TIMEOUT, "shard " + shardId + " did not answer before the deadline");
+  }
+
   private static QuiverException fromStatus(int shardId, GrpcStatus status, String message) {
     return switch (status) {
-      case DEADLINE_EXCEEDED -> new QuiverException(ErrorCode.TIMEOUT, "shard " + shardId + " did not answer before the deadline");
+      case DEADLINE_EXCEEDED -> timeout(shardId);
       case UNAVAILABLE, UNKNOWN, CANCELLED, UNAUTHENTICATED -> QuiverException.fromWireMessage(message, ErrorCode.SHARD_UNAVAILABLE);
       default -> QuiverException.fromWireMessage(message, ErrorCode.INTERNAL);
     };
@@ -71,7 +114,7 @@ public final class ShardChannel {
       return q;
     }
     if (System.nanoTime() >= deadlineNanos) {
-      return new QuiverException(ErrorCode.TIMEOUT, "shard " + shardId + " did not answer before the deadline");
+      return timeout(shardId);
     }
     return new QuiverException(ErrorCode.SHARD_UNAVAILABLE,
         "shard " + shardId + " is not reachable: " + err.getClass().getSimpleName()

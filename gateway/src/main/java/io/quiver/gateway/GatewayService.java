@@ -1,6 +1,7 @@
 package io.quiver.gateway;
 
 import com.google.protobuf.ByteString;
+import com.google.protobuf.UnsafeByteOperations;
 import io.quiver.cluster.ClusterView;
 import io.quiver.cluster.CollectionInfo;
 import io.quiver.cluster.PartitionTable;
@@ -218,7 +219,8 @@ public final class GatewayService {
           PointWrite pw = points.get(i);
           req.addIds(pw.id());
           rows.add(pw.values());
-          req.addPayloads(pw.payload() == null ? ByteString.EMPTY : ByteString.copyFrom(pw.payload()));
+          // The payload bytes were made for this write (JSON encoding) and are never written again.
+          req.addPayloads(pw.payload() == null ? ByteString.EMPTY : UnsafeByteOperations.unsafeWrap(pw.payload()));
           touched.add(Partitioning.partitionOf(pw.id(), info.partitions()));
         }
         req.setVectors(PackedFloats.packRows(rows, rows.size(), info.dimension()));

@@ -31,6 +31,10 @@ final class ShardMixin {
           + "0 inserts into the graph as points arrive (env QUIVER_GRAPH_MAX_LAG_POINTS).")
   int graphMaxLagPoints;
 
+  @Option(names = "--local-shard-calls", defaultValue = "${env:QUIVER_LOCAL_SHARD_CALLS:-true}", arity = "1",
+      description = "Callers in the same process (standalone's gateway) call a shard directly, without gRPC; false forces gRPC (env QUIVER_LOCAL_SHARD_CALLS).")
+  boolean localShardCalls;
+
   ShardOptions apply(ShardOptions o, Path dataDir) {
     return o.durability(durability)
         .memoryBudgetMb(memoryBudgetMb)
@@ -38,6 +42,7 @@ final class ShardMixin {
         .checkpointIntervalS(checkpointIntervalS)
         .walMaxMb(walMaxMb)
         .graphMaxLagPoints(graphMaxLagPoints)
+        .localCalls(localShardCalls)
         .dataDir(dataDir);
   }
 }

@@ -45,7 +45,7 @@ import java.util.function.LongConsumer;
  * quiver_shard_checkpoint_failures_total
  * quiver_shard_recovery_duration_seconds     time the last start spent recovering
  * quiver_shard_durability_profile{profile}   1 for the active profile (sync or async)
- * quiver_shard_calls_seconds_*{method,outcome} internal gRPC calls served
+ * quiver_shard_calls_seconds_*{method,outcome,transport} internal calls served (transport grpc, or local: in-JVM)
  * quiver_shard_partitions_received_total     partitions this shard received in moves
  * quiver_shard_move_received_bytes_total     bytes fetched from old owners in moves (snapshot + WAL tail)
  * </pre>
@@ -131,11 +131,14 @@ public final class ShardMetrics {
         .strongReference(true).register(registry));
   }
 
-  /** Records one internal call served: {@code outcome} is {@code ok} or the error code. */
-  void recordCall(String method, String outcome, long nanos) {
-    calls.computeIfAbsent(method + ' ' + outcome, k -> add(Timer.builder("quiver.shard.calls")
-        .description("internal gRPC calls served by the shard").tags(tags).tag("method", method).tag("outcome", outcome)
-        .serviceLevelObjectives(CALL_BUCKETS).register(registry))).record(nanos, TimeUnit.NANOSECONDS);
+  /**
+   * Records one internal call served: {@code outcome} is {@code ok} or the error code; {@code transport}
+   * {@code grpc} or {@code local} (a caller in this JVM, no gRPC).
+   */
+  void recordCall(String method, String outcome, String transport, long nanos) {
+    calls.computeIfAbsent(method + ' ' + outcome + ' ' + transport, k -> add(Timer.builder("quiver.shard.calls")
+        .description("internal calls served by the shard").tags(tags).tag("method", method).tag("outcome", outcome)
+        .tag("transport", transport).serviceLevelObjectives(CALL_BUCKETS).register(registry))).record(nanos, TimeUnit.NANOSECONDS);
   }
 
   /** Counts bytes fetched from an old owner during a partition move. */

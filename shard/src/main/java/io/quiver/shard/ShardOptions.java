@@ -17,6 +17,7 @@ public final class ShardOptions {
   public static final long DEFAULT_CHECKPOINT_INTERVAL_S = 300;
   public static final long DEFAULT_WAL_MAX_MB = 64;
   public static final int DEFAULT_GRAPH_MAX_LAG_POINTS = io.quiver.shard.index.GraphIndexer.DEFAULT_MAX_LAG_ROWS;
+  public static final boolean DEFAULT_LOCAL_CALLS = true;
 
   private int shardId = -1;
   private String host = DEFAULT_HOST;
@@ -33,6 +34,7 @@ public final class ShardOptions {
   private int workerThreads = Math.max(16, Runtime.getRuntime().availableProcessors() * 4);
   private int searchThreads = Runtime.getRuntime().availableProcessors();
   private String clusterToken = "";
+  private boolean localCalls = DEFAULT_LOCAL_CALLS;
 
   public int shardId() {
     return shardId;
@@ -183,6 +185,19 @@ public final class ShardOptions {
       throw new IllegalArgumentException("graph max lag must be >= 0 points, got " + v);
     }
     graphMaxLagPoints = v;
+    return this;
+  }
+
+  /**
+   * Whether callers in this JVM (standalone's gateway, other shards) call this shard directly instead
+   * of over gRPC (QUIVER_LOCAL_SHARD_CALLS); callers in other processes always use gRPC.
+   */
+  public boolean localCalls() {
+    return localCalls;
+  }
+
+  public ShardOptions localCalls(boolean v) {
+    localCalls = v;
     return this;
   }
 

@@ -2,6 +2,7 @@ package io.quiver.shard;
 
 import io.quiver.cluster.ClusterView;
 import io.quiver.cluster.CollectionInfo;
+import io.quiver.cluster.LocalShards;
 import io.quiver.cluster.ShardChannel;
 import io.quiver.shard.engine.CollectionSpec;
 import java.util.ArrayList;
@@ -56,6 +57,10 @@ public final class ShardVerticle extends VerticleBase {
   private volatile ShardInfo registered;
   private long budgetReserved;
   private ShardChannel peers;
+  private LocalEndpoint local;
+  private int localPort;
+  /** The grpc-message of a call refused for its cluster token (gRPC and in-JVM alike). */
+  static final String UNAUTHORIZED = "unauthorized missing or wrong cluster token";
 
   public ShardVerticle(ShardOptions options, ClusterView view, String memberId) {
     this(options, view, memberId, null);
@@ -116,8 +121,8 @@ public final class ShardVerticle extends VerticleBase {
 
     GrpcServer grpc = GrpcServer.server(vertx, new GrpcServerOptions().setMaxMessageSize(InternalApi.MAX_MESSAGE_BYTES));
     peers = new ShardChannel(vertx, view, options.clusterToken());
-    grpc.addService(ShardServiceGrpcService.of(
-        new ShardGrpcService(engine, worker, status, new PartitionMover(engine, worker, peers, metrics), readOnly)));
+    ShardGrpcService service = new ShardGrpcService(engine, worker, status, new PartitionMover(engine, worker, peers, metrics), readOnly);
+    grpc.addService(ShardServiceGrpcService.of(service));
     grpcHttp = vertx.createHttpServer(InternalApi.withGrpcWindows(
         new HttpServerOptions().setHost(options.host()).setPort(options.grpcPort())));
     http = vertx.createHttpServer(new HttpServerOptions().setHost(options.host()).setPort(options.httpPort())
@@ -144,6 +149,13 @@ public final class ShardVerticle extends VerticleBase {
             }
           }).listen();
         })
+        .onSuccess(s -> {
+          if (options.localCalls()) {
+            local = new LocalEndpoint(service, (io.vertx.core.internal.ContextInternal) context, options.clusterToken(), calls);
+            localPort = s.actualPort();
+            LocalShards.register(options.advertisedHost(), localPort, local);
+          }
+        })
         .compose(s -> claim())
         .compose(s -> {
           status.state(engine.degraded() ? ShardInfo.STATE_DEGRADED : ShardInfo.STATE_READY);
@@ -153,6 +165,7 @@ public final class ShardVerticle extends VerticleBase {
         })
         .compose(v -> readOnly.reconcile())
         .onSuccess(v -> readOnly.joined())
+        .onFailure(err -> withdrawLocal())
         .onSuccess(v -> LOG.info("shard {} serving gRPC on {}:{} and HTTP on {}:{}", id, options.host(),
             grpcHttp.actualPort(), options.host(), http.actualPort()));
   }
@@ -220,20 +233,29 @@ public final class ShardVerticle extends VerticleBase {
 
   /** Refuses calls without the cluster token (trailers-only UNAUTHENTICATED response). */
   private boolean authorized(HttpServerRequest req) {
-    String expected = options.clusterToken();
-    if (expected.isEmpty()) {
-      return true;
-    }
-    String given = req.getHeader(InternalApi.TOKEN_HEADER);
-    if (given != null && MessageDigest.isEqual(given.getBytes(StandardCharsets.UTF_8), expected.getBytes(StandardCharsets.UTF_8))) {
+    if (tokenMatches(options.clusterToken(), req.getHeader(InternalApi.TOKEN_HEADER))) {
       return true;
     }
     req.response().setStatusCode(200)
         .putHeader("content-type", "application/grpc")
         .putHeader("grpc-status", "16")
-        .putHeader("grpc-message", "unauthorized missing or wrong cluster token")
+        .putHeader("grpc-message", UNAUTHORIZED)
         .end();
     return false;
+  }
+
+  /** Stops in-JVM calls to this shard: later ones go over gRPC (or fail as unreachable). */
+  private void withdrawLocal() {
+    if (local != null) {
+      LocalShards.unregister(options.advertisedHost(), localPort, local);
+      local.close();
+    }
+  }
+
+  /** Whether a call carrying {@code given} may be served by a shard expecting {@code expected} (empty: any). */
+  static boolean tokenMatches(String expected, String given) {
+    return expected.isEmpty() || given != null
+        && MessageDigest.isEqual(given.getBytes(StandardCharsets.UTF_8), expected.getBytes(StandardCharsets.UTF_8));
   }
 
   private Router healthRouter() {
@@ -269,6 +291,7 @@ public final class ShardVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
+    withdrawLocal();
     if (readOnly != null) {
       readOnly.stop();
     }
