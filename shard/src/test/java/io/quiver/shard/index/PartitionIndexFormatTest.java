@@ -22,7 +22,10 @@ import org.junit.jupiter.api.Test;
  */
 class PartitionIndexFormatTest {
 
-    /** Written by the build before version 2 (GenV1 in the commit that added it): 300 rows, dim 8, l2, id 8 deleted. */
+    /**
+     * Written by the build before version 2 (commit 0daec5b): 300 rows of 8 floats from Random(7), ids 7 i + 1,
+     * payload {"i": i, "even": ...}, metric l2, graph complete (indexer on the calling thread), then id 8 deleted.
+     */
     private static final String V1_RESOURCE = "partition-v1-l2-graph.bin";
 
     /** Holds every task: the tests observe what was loaded, not what an indexer built. */
