@@ -265,9 +265,9 @@ if want i3-restart; then
       --cluster-name "$name" --cluster-port "$((cport + 1 + $1))" \
       --cluster-members "127.0.0.1:$((cport + 1)),127.0.0.1:$((cport + 2)),127.0.0.1:$cport" --memory-budget-mb 768
   }
-  # A shard JVM that exits normally leaves the class-data archive that bin/quiver maps at the next
-  # start (AppCDS, QUIVER_CDS_DIR), as on any machine that ran a shard before: one throwaway shard
-  # makes sure it is there and matches this jar.
+  # A shard JVM that exits normally leaves the class data that bin/quiver uses at the next start (AOT
+  # cache on JDK 25+, else AppCDS; QUIVER_CDS_DIR), as on any machine that ran a shard before: one
+  # throwaway shard makes sure it is there and matches this jar.
   warm_port=$(free_port)
   start restart-warm "Quiver shard 9 ready" QUIVER_HEAP=1536m -- shard --shard-id 9 --host 127.0.0.1 --shard-port 0 \
     --shard-http-port "$(free_port)" --data "$work/data-restart/warm" --cluster-name "$name-warm" \

@@ -4,6 +4,7 @@ import io.quiver.shard.engine.MemoryBudget;
 import io.quiver.shard.engine.ShardEngine;
 import io.quiver.shard.storage.RecoveryResult;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -16,6 +17,10 @@ import java.util.function.LongConsumer;
  * following it. Recovery needs nothing from the cluster: the verticle still waits for it before it
  * publishes the read-only mode, serves its gRPC port or registers, exactly as when it recovers itself.
  *
+ * <p>Graph indexing waits for the verticle ({@link #indexerPool}): rows replayed from the WAL are not in
+ * a graph yet, and inserting them (the most CPU-hungry work of a start-up) ran on one of two cores while
+ * the process recovered, joined and registered; until then the exact scan of the unindexed tail serves them.
+ *
  * <p>Created by the shard process ({@code quiver shard}) before it joins; handed to one verticle,
  * which then owns the engine and pools. If the verticle is never deployed, {@link #abandon()} closes
  * them. Thread-safe hand-off: every field is final and set before the recovery thread starts.
@@ -23,6 +28,8 @@ import java.util.function.LongConsumer;
 public final class EarlyRecovery {
   final ExecutorService searchPool;
   final ExecutorService indexerPool;
+  /** Opened by the verticle once it serves (see {@link #indexerPool}). */
+  final CountDownLatch indexingGate = new CountDownLatch(1);
   final ShardEngine engine;
   final long budgetReserved;
   final CompletableFuture<RecoveryResult> recovered = new CompletableFuture<>();
@@ -35,7 +42,7 @@ public final class EarlyRecovery {
     MemoryBudget.reserve(budget, Runtime.getRuntime().maxMemory());
     this.budgetReserved = budget;
     this.searchPool = searchPool(options);
-    this.indexerPool = indexerPool(id);
+    this.indexerPool = indexerPool(id, indexingGate);
     this.engine = new ShardEngine(options.engineOptions().walForceLatencyListener(nanos -> forceListener.get().accept(nanos)),
         searchPool, indexerPool);
   }
@@ -67,6 +74,7 @@ public final class EarlyRecovery {
         // best effort: the process is exiting
       }
       searchPool.shutdownNow();
+      indexingGate.countDown();
       indexerPool.shutdownNow();
       MemoryBudget.release(budgetReserved);
       return null;
@@ -87,12 +95,25 @@ public final class EarlyRecovery {
     });
   }
 
-  static ExecutorService indexerPool(int id) {
-    return Executors.newSingleThreadExecutor(r -> {
+  /**
+   * The shard's graph indexer: one low-priority daemon thread that starts with a task waiting for
+   * {@code gate}, so every insert or cleanup scheduled before the gate opens (during recovery and the
+   * cluster join) runs after it. Thread priorities are ignored on Linux, hence the gate.
+   */
+  static ExecutorService indexerPool(int id, CountDownLatch gate) {
+    ExecutorService pool = Executors.newSingleThreadExecutor(r -> {
       Thread t = new Thread(r, "quiver-shard-" + id + "-indexer");
       t.setDaemon(true);
       t.setPriority(Thread.MIN_PRIORITY);
       return t;
     });
+    pool.execute(() -> {
+      try {
+        gate.await();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt(); // the pool is shutting down
+      }
+    });
+    return pool;
   }
 }

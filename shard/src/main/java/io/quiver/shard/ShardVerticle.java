@@ -26,6 +26,7 @@ import io.vertx.grpc.server.GrpcServerOptions;
 import io.quiver.common.InternalApi;
 import java.security.MessageDigest;
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -48,6 +49,8 @@ public final class ShardVerticle extends VerticleBase {
   private final EarlyRecovery early;
   private ExecutorService searchPool;
   private ExecutorService indexerPool;
+  /** Holds graph indexing back until this shard serves (see {@link EarlyRecovery#indexerPool}). */
+  private CountDownLatch indexingGate;
   private WorkerExecutor worker;
   private ShardEngine engine;
   private ShardStatus status;
@@ -96,13 +99,15 @@ public final class ShardVerticle extends VerticleBase {
       budgetReserved = early.budgetReserved;
       searchPool = early.searchPool;
       indexerPool = early.indexerPool;
+      indexingGate = early.indexingGate;
       engine = early.engine;
     } else {
       long budget = options.memoryBudgetMb() * 1024 * 1024;
       MemoryBudget.reserve(budget, Runtime.getRuntime().maxMemory());
       budgetReserved = budget;
       searchPool = EarlyRecovery.searchPool(options);
-      indexerPool = EarlyRecovery.indexerPool(id);
+      indexingGate = new CountDownLatch(1);
+      indexerPool = EarlyRecovery.indexerPool(id, indexingGate);
       engine = new ShardEngine(options.engineOptions().walForceLatencyListener(metrics.fsyncListener()), searchPool, indexerPool);
     }
     worker = vertx.createSharedWorkerExecutor("quiver-shard-" + id, options.workerThreads());
@@ -166,6 +171,7 @@ public final class ShardVerticle extends VerticleBase {
         .compose(v -> readOnly.reconcile())
         .onSuccess(v -> readOnly.joined())
         .onFailure(err -> withdrawLocal())
+        .onSuccess(v -> indexingGate.countDown())
         .onSuccess(v -> LOG.info("shard {} serving gRPC on {}:{} and HTTP on {}:{}", id, options.host(),
             grpcHttp.actualPort(), options.host(), http.actualPort()));
   }
@@ -303,6 +309,7 @@ public final class ShardVerticle extends VerticleBase {
         }, false))
         .andThen(ar -> {
           searchPool.shutdownNow();
+          indexingGate.countDown();
           indexerPool.shutdownNow();
           peers.close();
           worker.close();

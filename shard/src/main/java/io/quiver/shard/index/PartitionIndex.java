@@ -85,12 +85,15 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * byte  graph section present (0 = no, 1 = yes)
  * if present: the {@link OnHeapAnnGraph#writeTo graph section}
  * </pre>
- * Dead rows are written too (vector only) so that row numbers survive a round trip.
+ * Dead rows are written too (vector only) so that row numbers survive a round trip. Version 2 stores the
+ * graph's neighbour scores; version 1 (same layout) wrote them as 0, and reading one recomputes them.
  */
 public final class PartitionIndex {
 
     public static final int MAGIC = 0x51504958;
-    public static final int CURRENT_VERSION = 1;
+    public static final int CURRENT_VERSION = 2;
+    /** The oldest layout this build still reads (its graph scores are recomputed on load). */
+    public static final int OLDEST_READABLE_VERSION = 1;
 
     /** Compact when dead rows exceed this fraction of all rows ... */
     public static final double COMPACT_DEAD_FRACTION = 0.25;
@@ -956,9 +959,9 @@ public final class PartitionIndex {
             throw new IOException(String.format("not a partition index: magic 0x%08x, expected 0x%08x", magic, MAGIC));
         }
         int version = in.readInt();
-        if (version != CURRENT_VERSION) {
+        if (version < OLDEST_READABLE_VERSION || version > CURRENT_VERSION) {
             throw new IOException("unsupported partition index version " + version + " (this build reads "
-                    + CURRENT_VERSION + ")");
+                    + OLDEST_READABLE_VERSION + " to " + CURRENT_VERSION + ")");
         }
         int dimension = in.readInt();
         if (dimension <= 0) {
@@ -1007,7 +1010,7 @@ public final class PartitionIndex {
         }
         byte graphPresent = in.readByte();
         if (graphPresent == 1) {
-            OnHeapAnnGraph g = OnHeapAnnGraph.readFrom(in, index.vectors, similarityOf(metric));
+            OnHeapAnnGraph g = OnHeapAnnGraph.readFrom(in, index.vectors, similarityOf(metric), version >= 2);
             if (indexer != null) {
                 for (int row = index.deadRows.nextSetBit(0); row >= 0 && row < g.indexedCount();
                      row = index.deadRows.nextSetBit(row + 1)) {

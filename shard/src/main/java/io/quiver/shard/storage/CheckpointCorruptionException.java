@@ -8,4 +8,9 @@ public final class CheckpointCorruptionException extends StorageCorruptionExcept
     public CheckpointCorruptionException(Path file, long offset, String detail) {
         super("checkpoint", file, offset, detail);
     }
+
+    public CheckpointCorruptionException(Path file, long offset, String detail, Throwable cause) {
+        super("checkpoint", file, offset, detail);
+        initCause(cause);
+    }
 }

@@ -4,6 +4,7 @@ import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
+import java.io.FilterInputStream;
 import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -130,8 +131,20 @@ public final class CheckpointFile {
             ByteBuffer header = ByteBuffer.allocate(HEADER_SIZE);
             DurableFiles.readFully(channel, header, 0);
             checkHeader(path, header, expectedKey, expectedCovered);
-            InputStream state = new RangeInputStream(channel, HEADER_SIZE, crcOffset);
-            reader.readFrom(new DataInputStream(new BufferedInputStream(state, BUFFER)));
+            RangeInputStream range = new RangeInputStream(channel, HEADER_SIZE, crcOffset);
+            CountingInputStream state = new CountingInputStream(new BufferedInputStream(range, BUFFER));
+            try {
+                reader.readFrom(new DataInputStream(state));
+            } catch (StorageCorruptionException e) {
+                throw e;
+            } catch (IOException e) {
+                if (range.failed) {
+                    throw e; // the disk failed, not the content
+                }
+                // The CRC matched, so these are the bytes that were written: the writer or the reader is wrong.
+                throw new CheckpointCorruptionException(path, HEADER_SIZE + state.count,
+                        "partition state does not parse (offset is where reading stopped): " + e.getMessage(), e);
+            }
         } catch (NoSuchFileException e) {
             throw new CheckpointCorruptionException(path, 0, "file named by the manifest is missing");
         }
@@ -198,11 +211,47 @@ public final class CheckpointFile {
         }
     }
 
+    /** Counts the bytes a reader consumed (above any buffering), for the offset of a parse error. */
+    private static final class CountingInputStream extends FilterInputStream {
+        long count;
+
+        CountingInputStream(InputStream in) {
+            super(in);
+        }
+
+        @Override
+        public int read() throws IOException {
+            int b = in.read();
+            if (b >= 0) {
+                count++;
+            }
+            return b;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            int n = in.read(b, off, len);
+            if (n > 0) {
+                count += n;
+            }
+            return n;
+        }
+
+        @Override
+        public long skip(long n) throws IOException {
+            long skipped = in.skip(n);
+            count += skipped;
+            return skipped;
+        }
+    }
+
     /** Positional reads of [start, end) of a channel; never closes it. */
     private static final class RangeInputStream extends InputStream {
         private final FileChannel channel;
         private final long end;
         private long position;
+        /** Whether a read of the channel itself failed (an I/O error, not bad content). */
+        boolean failed;
 
         RangeInputStream(FileChannel channel, long start, long end) {
             this.channel = channel;
@@ -225,7 +274,13 @@ public final class CheckpointFile {
                 return -1;
             }
             ByteBuffer dst = ByteBuffer.wrap(b, off, (int) Math.min(len, end - position));
-            int n = channel.read(dst, position);
+            int n;
+            try {
+                n = channel.read(dst, position);
+            } catch (IOException e) {
+                failed = true;
+                throw e;
+            }
             if (n < 0) {
                 throw new java.io.EOFException("checkpoint shrank while being read at " + position);
             }

@@ -4,8 +4,10 @@ import io.github.jbellis.jvector.disk.ByteBufferReader;
 import io.github.jbellis.jvector.graph.GraphIndexBuilder;
 import io.github.jbellis.jvector.graph.GraphSearcher;
 import io.github.jbellis.jvector.graph.ImmutableGraphIndex;
+import io.github.jbellis.jvector.graph.NodeArray;
 import io.github.jbellis.jvector.graph.NodesIterator;
 import io.github.jbellis.jvector.graph.OnHeapGraphIndex;
+import io.github.jbellis.jvector.graph.OnHeapGraphNeighbors;
 import io.github.jbellis.jvector.graph.SearchResult;
 import io.github.jbellis.jvector.graph.similarity.DefaultSearchScoreProvider;
 import io.github.jbellis.jvector.graph.similarity.ScoreFunction;
@@ -19,6 +21,9 @@ import java.io.DataOutput;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 
@@ -36,9 +41,18 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * with {@code removeDeletedNodes} (the {@code structure} read-write lock). {@link #markDeleted} is safe
  * from any thread.
  *
- * <p>Serialised form ({@link #writeTo}): {@code int indexedCount, int byteLength, byte[byteLength]} where the
- * bytes are jvector's on-heap graph format version 4 (magic, layer degrees, entry node, per layer the
- * node ids and neighbour lists; neighbour scores are written as 0 and recomputed on load).
+ * <p>Serialised form ({@link #writeTo}, big-endian): {@code int indexedCount, int byteLength, byte[byteLength]}
+ * where the bytes are jvector's on-heap graph layout version 4:
+ * <pre>
+ * int   magic ({@code OnHeapGraphIndex.MAGIC}), int 4 (jvector's layout version)
+ * int   levels, then levels times: int maximum degree of the level
+ * int   entry node (-1: none)
+ * levels times: int nodes, then per node: int node, int neighbours, then per neighbour: int node, float score
+ * </pre>
+ * Neighbours are listed best first with the similarity jvector holds for the edge (from partition index version 2 on):
+ * loading them is reading, not one similarity computation per edge. Sections written before that
+ * (partition index version 1) carry 0 for every score; {@link #readFrom} recomputes those, as jvector's
+ * own loader does.
  */
 public final class OnHeapAnnGraph {
 
@@ -49,6 +63,9 @@ public final class OnHeapAnnGraph {
     static final float NEIGHBOR_OVERFLOW = 1.2f;
     static final float ALPHA = 1.2f;
     private static final int GRAPH_FORMAT_VERSION = 4;
+    /** Sanity bound on a level's maximum degree and on the levels of a stored graph (jvector's are far below). */
+    private static final int MAX_STORED_DEGREE = 4096;
+    private static final int MAX_STORED_LEVELS = 64;
 
     private final OnHeapVectorChunks vectors;
     private final GraphIndexBuilder builder;
@@ -185,41 +202,167 @@ public final class OnHeapAnnGraph {
             NodesIterator nodes = graph.getNodes(level);
             while (nodes.hasNext()) {
                 int node = nodes.nextInt();
-                NodesIterator neighbors = onHeap.getNeighborsIterator(level, node);
+                NodeArray neighbors = OnHeapGraphNeighbors.of(onHeap, level, node);
+                int count = neighbors == null ? 0 : neighbors.size();
                 out.writeInt(node);
-                out.writeInt(neighbors.size());
-                while (neighbors.hasNext()) {
-                    out.writeInt(neighbors.nextInt());
-                    out.writeFloat(0f);
+                out.writeInt(count);
+                for (int i = 0; i < count; i++) {
+                    out.writeInt(neighbors.getNode(i));
+                    out.writeFloat(neighbors.getScore(i));
                 }
             }
         }
     }
 
     /**
-     * Reads a graph written by {@link #writeTo} over the same rows (vectors must already be loaded: the
-     * neighbour scores are recomputed from them). The graph is loaded, never rebuilt.
+     * Reads a graph written by {@link #writeTo} over the same rows (vectors must already be loaded). The graph is
+     * loaded, never rebuilt. With {@code scoresStored} (partition index version 2 on) the neighbour scores are
+     * taken as written; without, they were written as 0 and are recomputed from the vectors.
+     *
+     * @throws IOException when the section is inconsistent: the message gives the byte within the section
      */
-    public static OnHeapAnnGraph readFrom(DataInput in, OnHeapVectorChunks vectors,
-                                          VectorSimilarityFunction similarity) throws IOException {
+    public static OnHeapAnnGraph readFrom(DataInput in, OnHeapVectorChunks vectors, VectorSimilarityFunction similarity,
+                                          boolean scoresStored) throws IOException {
         int indexed = in.readInt();
         int length = in.readInt();
         if (indexed < 0 || indexed > vectors.size() || length < 0) {
             throw new IOException("corrupt graph section: indexedCount " + indexed + ", length " + length
                     + ", rows " + vectors.size());
         }
-        byte[] bytes = new byte[length];
-        in.readFully(bytes);
         OnHeapAnnGraph graph = new OnHeapAnnGraph(vectors, similarity);
-        if (indexed > 0) {
-            try (ByteBufferReader reader = new ByteBufferReader(ByteBuffer.wrap(bytes))) {
-                graph.builder.load(reader);
-            } catch (RuntimeException e) {
-                throw new IOException("corrupt graph section: " + e.getMessage(), e);
+        if (scoresStored) {
+            SectionInput section = new SectionInput(in, length);
+            if (indexed > 0) {
+                loadScored(section, (OnHeapGraphIndex) graph.builder.getGraph(), indexed);
+            }
+            section.skipRest();
+        } else {
+            byte[] bytes = new byte[length];
+            in.readFully(bytes);
+            if (indexed > 0) {
+                try (ByteBufferReader reader = new ByteBufferReader(ByteBuffer.wrap(bytes))) {
+                    graph.builder.load(reader);
+                } catch (RuntimeException e) {
+                    throw new IOException("corrupt graph section: " + e.getMessage(), e);
+                }
             }
         }
         graph.indexedCount = indexed;
         return graph;
+    }
+
+    /**
+     * jvector's {@code loadV4} with the stored scores instead of recomputed ones, checking every value
+     * against the section's own bounds (node ids below {@code indexed}, scores best first).
+     */
+    private static void loadScored(SectionInput in, OnHeapGraphIndex graph, int indexed) throws IOException {
+        in.expect(OnHeapGraphIndex.MAGIC, "graph magic");
+        in.expect(GRAPH_FORMAT_VERSION, "graph layout version");
+        int levels = in.readInt(1, MAX_STORED_LEVELS, "level count");
+        List<Integer> degrees = new ArrayList<>(levels);
+        for (int level = 0; level < levels; level++) {
+            degrees.add(in.readInt(1, MAX_STORED_DEGREE, "maximum degree of level " + level));
+        }
+        int entry = in.readInt(ImmutableGraphIndex.ENTRY_NODE_ABSENT, indexed - 1, "entry node");
+        int[] topLevel = new int[indexed];
+        Arrays.fill(topLevel, -1);
+        for (int level = 0; level < levels; level++) {
+            int size = in.readInt(0, indexed, "node count of level " + level);
+            int maxNeighbours = 2 * degrees.get(level);
+            for (int i = 0; i < size; i++) {
+                int node = in.readInt(0, indexed - 1, "node id");
+                int count = in.readInt(0, maxNeighbours, "neighbour count of node " + node);
+                NodeArray neighbours = new NodeArray(count);
+                float previous = Float.POSITIVE_INFINITY;
+                for (int j = 0; j < count; j++) {
+                    int neighbour = in.readInt(0, indexed - 1, "neighbour of node " + node);
+                    float score = in.readFloat();
+                    if (!(score <= previous)) { // also refuses NaN
+                        throw in.corrupt("score " + score + " of neighbour " + neighbour + " of node " + node
+                                + " is not finite or out of order (previous " + previous + ")");
+                    }
+                    previous = score;
+                    neighbours.addInOrder(neighbour, score);
+                }
+                graph.connectNode(level, node, neighbours);
+                topLevel[node] = level;
+            }
+        }
+        for (int node = 0; node < indexed; node++) {
+            if (topLevel[node] >= 0) {
+                graph.markComplete(new ImmutableGraphIndex.NodeAtLevel(topLevel[node], node));
+            }
+        }
+        graph.setDegrees(degrees);
+        if (entry != ImmutableGraphIndex.ENTRY_NODE_ABSENT) {
+            graph.updateEntryNode(new ImmutableGraphIndex.NodeAtLevel(graph.getMaxLevel(), entry));
+        }
+    }
+
+    /** The graph bytes of a section, read straight from the checkpoint stream, counting what was read. */
+    private static final class SectionInput {
+        private final DataInput in;
+        private final int length;
+        private int position;
+
+        SectionInput(DataInput in, int length) {
+            this.in = in;
+            this.length = length;
+        }
+
+        int readInt() throws IOException {
+            need(4);
+            position += 4;
+            return in.readInt();
+        }
+
+        int readInt(int min, int max, String what) throws IOException {
+            int v = readInt();
+            if (v < min || v > max) {
+                throw corrupt(what + " " + v + " is outside [" + min + ", " + max + "]", 4);
+            }
+            return v;
+        }
+
+        float readFloat() throws IOException {
+            need(4);
+            position += 4;
+            return in.readFloat();
+        }
+
+        void expect(int expected, String what) throws IOException {
+            int v = readInt();
+            if (v != expected) {
+                throw corrupt(String.format("%s 0x%08x, expected 0x%08x", what, v, expected), 4);
+            }
+        }
+
+        void skipRest() throws IOException {
+            while (position < length) {
+                int skipped = in.skipBytes(length - position);
+                if (skipped <= 0) {
+                    in.readByte(); // skipBytes may skip nothing without being at the end
+                    skipped = 1;
+                }
+                position += skipped;
+            }
+        }
+
+        IOException corrupt(String detail) {
+            return corrupt(detail, 4);
+        }
+
+        private IOException corrupt(String detail, int valueBytes) {
+            return new IOException("corrupt graph section at byte " + (position - valueBytes) + " of " + length + ": "
+                    + detail);
+        }
+
+        private void need(int bytes) throws IOException {
+            if (position + bytes > length) {
+                throw new IOException("corrupt graph section: ends at byte " + length + " in the middle of a value at byte "
+                        + position);
+            }
+        }
     }
 
     /** Lets a ByteArrayOutputStream write into any DataOutput. */
