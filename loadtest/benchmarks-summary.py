@@ -115,7 +115,8 @@ if rp:
     v = rp.get("spawn_to_ready_ms")
     add(3, f"restart-to-ready of a shard process ({rp.get('points_after')} points)", v if v and v >= 0 else None,
         "ms", "<= 3,000", v is not None and 0 <= v <= 3000, "i3-restart-process.json",
-        f"shard's own recovery_ms {rp.get('recovery_ms')}; includes JVM start and Hazelcast join")
+        f"shard's own recovery_ms {rp.get('recovery_ms')}; includes JVM start and Hazelcast join; "
+        f"QUIVER_CDS={rp.get('quiver_cds', 'on')}")
 er = load("i3-engine-restart.json")
 if er:
     c = checks(er)

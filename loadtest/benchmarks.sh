@@ -12,7 +12,7 @@
 # Environment (defaults in brackets): QB_POINTS [60000] QB_QUERIES [1000] QB_PHASE [30s] QB_BATCH [256]
 #   QB_FALLBACK_BATCH [64] QB_FALLBACK_BATCH_QUERIES [50]: rerun with these when the issue's batch size
 #   (256 points, 100 queries) gets no successful answer, so there is still a figure (labelled fallback)
-#   QB_I4_BATCH [128] QB_I4_FEW_PARTITIONS [2: the second ANN collection] QB_RESTART_POINTS [60000, i.e. 30,000 per shard] QB_WRK_DURATION [30s]
+#   QB_I4_BATCH [128] QB_I4_FEW_PARTITIONS [2: the second ANN collection] QB_RESTART_POINTS [60000, i.e. 30,000 per shard] QB_RESTART_CDS [aot: QUIVER_CDS of the restart step] QB_WRK_DURATION [30s]
 #   QB_OVERLOAD_STEP [10s] QB_STANDALONE_HEAP [3g] QB_BENCH_HEAP [3g]
 #   QB_I6_MODE [exact] QB_I6_CONCURRENCY [4] QB_I6_DURING [QB_PHASE]: the search load before and while moves run
 # Needs: a JDK >= 21, Maven (unless --no-build), curl, python3, wrk (apt-get install wrk),
@@ -49,6 +49,7 @@ I4_FEW_PARTITIONS="${QB_I4_FEW_PARTITIONS:-2}"
 FALLBACK_BATCH="${QB_FALLBACK_BATCH:-64}"
 FALLBACK_BATCH_QUERIES="${QB_FALLBACK_BATCH_QUERIES:-50}"
 RESTART_POINTS="${QB_RESTART_POINTS:-60000}"
+RESTART_CDS="${QB_RESTART_CDS:-aot}"
 WRK_DURATION="${QB_WRK_DURATION:-30s}"
 OVERLOAD_STEP="${QB_OVERLOAD_STEP:-10s}"
 STANDALONE_HEAP="${QB_STANDALONE_HEAP:-3g}"
@@ -265,9 +266,10 @@ if want i3-restart; then
       --cluster-name "$name" --cluster-port "$((cport + 1 + $1))" \
       --cluster-members "127.0.0.1:$((cport + 1)),127.0.0.1:$((cport + 2)),127.0.0.1:$cport" --memory-budget-mb 768
   }
-  # A shard JVM that exits normally leaves the class data that bin/quiver uses at the next start (AOT
-  # cache on JDK 25+, else AppCDS; QUIVER_CDS_DIR), as on any machine that ran a shard before: one
-  # throwaway shard makes sure it is there and matches this jar.
+  # A shard JVM that exits normally leaves the class data that bin/quiver uses at the next start
+  # (QUIVER_CDS: aot = JDK 25 AOT cache, the default here; on = AppCDS; QUIVER_CDS_DIR), as on any
+  # machine that ran a shard before: one throwaway shard makes sure it is there and matches this jar.
+  export QUIVER_CDS="$RESTART_CDS"
   warm_port=$(free_port)
   start restart-warm "Quiver shard 9 ready" QUIVER_HEAP=1536m -- shard --shard-id 9 --host 127.0.0.1 --shard-port 0 \
     --shard-http-port "$(free_port)" --data "$work/data-restart/warm" --cluster-name "$name-warm" \
@@ -296,7 +298,8 @@ if want i3-restart; then
     if [ "$code" = 200 ]; then ready_ms=$(( ($(date +%s%N) - t0) / 1000000 )); break; fi
     sleep 0.05
   done
-  python3 - "$before" "$work/restart-ready.json" "$ready_ms" "$out/i3-restart-process.json" "$work/restart-s0b.err" <<'EOF'
+  python3 - "$before" "$work/restart-ready.json" "$ready_ms" "$out/i3-restart-process.json" "$work/restart-s0b.err" \
+    "$QUIVER_CDS" <<'EOF'
 import json, re, sys
 before = json.loads(sys.argv[1] or "{}").get("checks", {})
 try:
@@ -318,9 +321,11 @@ json.dump({"method": "SIGKILL shard 0 (a separate bin/quiver shard process) afte
            "its JVM started",
            "points_before": before.get("points"), "points_after": after.get("points"),
            "spawn_to_ready_ms": int(sys.argv[3]), "recovery_ms": after.get("recovery_ms"),
-           "startup_steps_ms": steps, "wal_bytes_before": before.get("wal_bytes")}, open(sys.argv[4], "w"), indent=2)
+           "startup_steps_ms": steps, "wal_bytes_before": before.get("wal_bytes"), "quiver_cds": sys.argv[6]},
+          open(sys.argv[4], "w"), indent=2)
 EOF
   stop "$gw_pid"; stop "$s0_pid"; stop "$s1_pid"
+  unset QUIVER_CDS
   rm -rf "$work/data-restart"
 fi
 
