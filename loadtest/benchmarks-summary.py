@@ -102,6 +102,12 @@ for dur, target in (("sync", 20000), ("async", 50000)):
             f.get("wal_forces_per_acked_batch", f.get("wal_forces_per_acked_rest_batch")),
             "forces/batch", "report (< 1 = group commit)", None, fname,
             f"{f.get('wal_forces')} forces, {f.get('acked_batches', f.get('acked_rest_batches'))} batches")
+    w = load(f"i3-ingest-warm-{dur}.json")
+    if w:
+        c = checks(w)
+        add(3, f"ingest {dur} via gateway (gRPC), batches of 256, 8 writers, after a warm-up", c.get("points_per_s"),
+            "points/s", f">= {target:,}", c.get("points_per_s", 0) >= target, f"i3-ingest-warm-{dur}.json",
+            "the measured pass follows " + str(w.get("parameters", {}).get("warmup", "a warm-up")) + " of the same ingest")
     e = load(f"i3-engine-ingest-{dur}.json")
     if e:
         c = checks(e)

@@ -12,7 +12,7 @@
 # Environment (defaults in brackets): QB_POINTS [60000] QB_QUERIES [1000] QB_PHASE [30s] QB_BATCH [256]
 #   QB_FALLBACK_BATCH [64] QB_FALLBACK_BATCH_QUERIES [50]: rerun with these when the issue's batch size
 #   (256 points, 100 queries) gets no successful answer, so there is still a figure (labelled fallback)
-#   QB_I4_BATCH [128] QB_I4_FEW_PARTITIONS [2: the second ANN collection] QB_RESTART_POINTS [60000, i.e. 30,000 per shard] QB_RESTART_CDS [aot: QUIVER_CDS of the restart step] QB_WRK_DURATION [30s]
+#   QB_I4_BATCH [128] QB_I4_FEW_PARTITIONS [2: the second ANN collection] QB_RESTART_POINTS [60000, i.e. 30,000 per shard] QB_RESTART_CDS [aot: QUIVER_CDS of the restart step] QB_INGEST_WARMUP [15s: before the 2nd gRPC ingest] QB_WRK_DURATION [30s]
 #   QB_OVERLOAD_STEP [10s] QB_STANDALONE_HEAP [3g] QB_BENCH_HEAP [3g]
 #   QB_I6_MODE [exact] QB_I6_CONCURRENCY [4] QB_I6_DURING [QB_PHASE]: the search load before and while moves run
 # Needs: a JDK >= 21, Maven (unless --no-build), curl, python3, wrk (apt-get install wrk),
@@ -50,6 +50,7 @@ FALLBACK_BATCH="${QB_FALLBACK_BATCH:-64}"
 FALLBACK_BATCH_QUERIES="${QB_FALLBACK_BATCH_QUERIES:-50}"
 RESTART_POINTS="${QB_RESTART_POINTS:-60000}"
 RESTART_CDS="${QB_RESTART_CDS:-aot}"
+INGEST_WARMUP="${QB_INGEST_WARMUP:-15s}"
 WRK_DURATION="${QB_WRK_DURATION:-30s}"
 OVERLOAD_STEP="${QB_OVERLOAD_STEP:-10s}"
 STANDALONE_HEAP="${QB_STANDALONE_HEAP:-3g}"
@@ -233,6 +234,11 @@ json.dump({"batches_from": report.rsplit("/", 1)[-1], "transport": "grpc",
            "wal_forces_per_acked_batch": (forces / ok) if ok and forces >= 0 else None},
           open(dest, "w"), indent=2)
 EOF
+    # The run above is one pass over a freshly started JVM (about 4-6 s, much of it before the JIT has
+    # compiled the write path); this one ingests for $INGEST_WARMUP first and measures the next pass.
+    log "issue 3: gRPC ingest again after a warm-up of $INGEST_WARMUP, $durability"
+    bench "i3-ingest-warm-$durability" ingest --transport grpc --url "http://127.0.0.1:$grpc" "${fmnist[@]}" \
+      --batch "$BATCH" --concurrency 8 --recreate --warmup "$INGEST_WARMUP"
     log "issue 3: the same over REST (JSON), $durability, for comparison"
     bench "i3-ingest-rest-$durability" ingest --url "http://127.0.0.1:$http" "${fmnist[@]}" --batch "$BATCH" \
       --concurrency 8 --recreate
