@@ -107,7 +107,8 @@ for dur, target in (("sync", 20000), ("async", 50000)):
         c = checks(w)
         add(3, f"ingest {dur} via gateway (gRPC), batches of 256, 8 writers, after a warm-up", c.get("points_per_s"),
             "points/s", f">= {target:,}", c.get("points_per_s", 0) >= target, f"i3-ingest-warm-{dur}.json",
-            "the measured pass follows " + str(w.get("parameters", {}).get("warmup", "a warm-up")) + " of the same ingest")
+            "the measured pass follows " + str(w.get("parameters", {}).get("warmup", "a warm-up")).replace("PT", "").lower()
+            + " of the same ingest")
     e = load(f"i3-engine-ingest-{dur}.json")
     if e:
         c = checks(e)
@@ -223,7 +224,7 @@ if w:
 if ex and es and op(es, "exact", "search"):
     g = ex["latency_ms"]["p50"] - op(es, "exact", "search")["latency_ms"]["p50"]
     add(5, "gateway overhead per exact search (REST p50 - engine p50, 1 client)", g, "ms", "report", None,
-        "i4-search-exact.json, i4-engine-search.json", "REST path = HTTP + JSON + gateway + gRPC to 2 shards + merge")
+        "i4-search-exact.json, i4-engine-search.json", "REST path = HTTP + JSON + gateway + call to 2 shards (in-process in standalone since run 3, gRPC before) + merge")
 if o and es and op(es, "ann", "search"):
     g = o["latency_ms"]["p50"] - op(es, "ann", "search")["latency_ms"]["p50"]
     add(5, "gateway overhead per ANN search (REST p50 - engine p50, 16 clients)", g, "ms", "report", None,
