@@ -20,9 +20,6 @@ import java.util.function.LongSupplier;
  * inserts as usual. {@code maxLagRows} bounds what a search pays for the lag (an exact scan of at
  * most that many rows per partition) and keeps a sustained ingest from outrunning the graph forever;
  * 0 inserts at once, as rows arrive. Immutable and thread-safe.
- *
- * @param executor   runs graph insertion and cleanup (one thread per shard in a shard process)
- * @param maxLagRows unindexed rows a partition may hold while writes arrive; 0: insert at once
  */
 public final class GraphIndexer {
 
@@ -36,6 +33,10 @@ public final class GraphIndexer {
     private final LongSupplier nanoClock;
     private final Executor afterQuietPeriod;
 
+    /**
+     * @param executor   runs graph insertion and cleanup (one thread per shard in a shard process)
+     * @param maxLagRows unindexed rows a partition may hold while writes arrive; 0: insert at once
+     */
     public GraphIndexer(Executor executor, int maxLagRows) {
         this(executor, maxLagRows, System::nanoTime,
                 CompletableFuture.delayedExecutor(QUIET_MILLIS, TimeUnit.MILLISECONDS, executor));

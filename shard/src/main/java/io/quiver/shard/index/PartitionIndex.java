@@ -941,10 +941,7 @@ public final class PartitionIndex {
         return readFrom(in, DefaultIndexer.EXECUTOR);
     }
 
-    /**
-     * Reads a partition; with a non-null {@code indexer} the saved graph is loaded (not rebuilt) and the
-     * indexer only inserts rows that were not yet indexed when it was written.
-     */
+    /** {@link #readFrom(DataInput, GraphIndexer)} with an indexer that inserts rows as they arrive. */
     public static PartitionIndex readFrom(DataInput in, Executor indexer) throws IOException {
         return readFrom(in, GraphIndexer.eager(indexer));
     }
