@@ -126,6 +126,9 @@ public final class ChaosScenario extends ScenarioCommand {
     }
   }
 
+  /** How long verification keeps asking for one point answered 503 (see {@link #getWithRetry}). */
+  static final Duration VERIFY_RETRY_FOR = Duration.ofSeconds(15);
+
   private void verify(BenchRun run, Dataset d, ConcurrentLinkedQueue<long[]> acked) {
     List<Long> ids = new ArrayList<>();
     acked.forEach(batchIds -> {
@@ -141,7 +144,7 @@ public final class ChaosScenario extends ScenarioCommand {
     LoadDriver.Workload reads = seq -> {
       long id = ids.get((int) seq);
       float[] expected = d.base()[(int) ((id - idBase) % d.size())];
-      Future<Reply> reply = getWithRetry(run, t, id, 5).onSuccess(r -> {
+      Future<Reply> reply = getWithRetry(run, t, id, System.nanoTime() + VERIFY_RETRY_FOR.toNanos()).onSuccess(r -> {
         if (r.ok()) {
           if (sameValues(expected, r.body() == null ? null : r.body().getJsonArray("values"))) {
             verified.increment();
@@ -167,10 +170,16 @@ public final class ChaosScenario extends ScenarioCommand {
     run.check("unverified", unverified.sum(), unverified.sum() == 0);
   }
 
-  private Future<Reply> getWithRetry(BenchRun run, Transport t, long id, int attempts) {
-    return t.getPoint(collection.name, id).compose(r -> r.ok() || r.status() == 404 || attempts <= 1
+  /**
+   * A read answered neither with the point nor with 404 (503 {@code shard_unavailable}: a restarted
+   * shard whose gateway breaker is still open, 5 s by default, or still catching up) is asked again
+   * every 250 ms until {@code deadlineNanos}; only then does it count as unverified. Verification
+   * checks that no acknowledged write is lost, not how fast a restarted shard is reachable again.
+   */
+  private Future<Reply> getWithRetry(BenchRun run, Transport t, long id, long deadlineNanos) {
+    return t.getPoint(collection.name, id).compose(r -> r.ok() || r.status() == 404 || System.nanoTime() >= deadlineNanos
         ? Future.succeededFuture(r)
-        : run.delay(Duration.ofMillis(500)).compose(v -> getWithRetry(run, t, id, attempts - 1)));
+        : run.delay(Duration.ofMillis(250)).compose(v -> getWithRetry(run, t, id, deadlineNanos)));
   }
 
   static boolean sameValues(float[] expected, JsonArray actual) {
